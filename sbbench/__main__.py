@@ -1,0 +1,5 @@
+import sys
+
+from sbbench.cli import main
+
+sys.exit(main())

@@ -1,0 +1,109 @@
+"""The ``sbbench`` command line: one module per subcommand.
+
+Each subcommand lives in ``sbbench/cli/<name>.py`` and exposes
+
+* ``HELP``: a one-line description shown by ``sbbench --help``;
+* ``add_arguments(parser)``: fills an :class:`argparse.ArgumentParser`;
+* ``run(args) -> int``: does the work and returns the exit code.
+
+Subcommands are looked up in :data:`COMMANDS` (a registry, not an if-chain) and
+imported lazily, so ``sbbench --help`` stays fast and a subcommand's heavy
+dependencies are only imported when it runs.
+
+Exit codes
+----------
+0  success
+1  the command ran but its result is a failure (e.g. a rejected submission)
+2  bad usage or bad input (unknown name, missing file, invalid value)
+130 interrupted with Ctrl-C
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+# name -> module (relative to this package). Order is the order shown in --help.
+COMMANDS: dict[str, str] = {
+    "demo": "demo",
+    "symmetry": "symmetry",
+}
+
+
+class CLIError(Exception):
+    """An error shown to the user as one line (``sbbench: error: ...``), exit code 2."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def _load(name: str):
+    return importlib.import_module(f"{__name__}.{COMMANDS[name]}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sbbench",
+        description="sbbench: a benchmark suite for symmetry breaking in molecular ML.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run 'sbbench COMMAND --help' for examples of each command.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument("--version", action="store_true", help="print the sbbench version")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        mod = _load(name)
+        p = sub.add_parser(
+            name,
+            help=mod.HELP,
+            description=(mod.__doc__ or mod.HELP),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        mod.add_arguments(p)
+        p.set_defaults(_module=mod)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sbbench`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if argv and argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        import difflib
+
+        close = difflib.get_close_matches(argv[0], list(COMMANDS), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        print(
+            f"sbbench: error: unknown command '{argv[0]}'.{hint} "
+            f"Valid commands: {', '.join(COMMANDS)}",
+            file=sys.stderr,
+        )
+        return 2
+    args = parser.parse_args(argv)
+    if args.version:
+        from sbbench import __version__
+
+        print(__version__)
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args._module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("sbbench: interrupted", file=sys.stderr)
+        return 130
+    except (CLIError, ValueError, FileNotFoundError, KeyError) as exc:
+        if args.debug:
+            raise
+        code = exc.code if isinstance(exc, CLIError) else 2
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"sbbench: error: {msg}", file=sys.stderr)
+        return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
