@@ -22,7 +22,7 @@ def to_tensor(a: Any, name: str, dtype: torch.dtype | None = None) -> torch.Tens
     if isinstance(a, torch.Tensor):
         t = a
     elif isinstance(a, np.ndarray | list | tuple):
-        t = torch.tensor(np.asarray(a))  # copies: handles negative strides
+        t = torch.from_numpy(np.array(a, copy=True, order="C"))  # copy: negative strides
     else:
         raise ValueError(f"{name} must be a torch.Tensor or numpy array, got {type(a).__name__}")
     if not t.is_floating_point():
