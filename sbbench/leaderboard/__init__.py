@@ -1,0 +1,50 @@
+"""Results files and leaderboards: what ``sbbench run`` writes and ``sbbench submit`` reads.
+
+* ``results.json`` (:func:`make_results`, :func:`write_results`, :func:`load_results`,
+  :func:`validate_results`): one run with its test predictions and a content hash, so
+  every score can be recomputed with :mod:`sbbench.metrics`. Schema:
+  :data:`RESULTS_SCHEMA` (also ``leaderboards/results.schema.json``).
+* ``leaderboards/<dataset>.csv`` (:func:`submit`, :func:`read_leaderboard`,
+  :func:`rank_rows`): one row per accepted submission. Schema: :data:`ROW_SCHEMA`
+  (also ``leaderboards/schema.json``).
+"""
+
+from ._results import (
+    ATOL,
+    DEFAULT_METRIC,
+    RTOL,
+    content_hash,
+    dataset_sha256,
+    geometry_hash,
+    load_results,
+    make_results,
+    overlap_warnings,
+    recompute_scores,
+    validate_results,
+    write_results,
+)
+from ._schema import FORMAT_VERSION, RESULTS_SCHEMA, ROW_SCHEMA, row_columns, write_schema_files
+from ._versions import DATASET_VERSIONS, check_dataset_version, known_dataset_versions
+
+__all__ = [
+    "ATOL",
+    "DATASET_VERSIONS",
+    "DEFAULT_METRIC",
+    "FORMAT_VERSION",
+    "RESULTS_SCHEMA",
+    "ROW_SCHEMA",
+    "RTOL",
+    "check_dataset_version",
+    "content_hash",
+    "dataset_sha256",
+    "geometry_hash",
+    "known_dataset_versions",
+    "load_results",
+    "make_results",
+    "overlap_warnings",
+    "recompute_scores",
+    "row_columns",
+    "validate_results",
+    "write_results",
+    "write_schema_files",
+]

@@ -1,0 +1,569 @@
+"""``results.json``: build, write, load, validate and recompute.
+
+A results file holds everything needed to trust a leaderboard row without rerunning the
+training: the per-fold scores, the test predictions together with their targets and the
+input symmetry group Sym(x) of every test sample (so CD and SBCD can be recomputed with
+:mod:`sbbench.metrics`), the split protocol, and the provenance of the run. Its
+integrity is protected by ``content_hash``, the sha256 of the canonical JSON of the
+file without that field (sorted keys, separators ``,``/``:``, ASCII), so the hash does
+not depend on how the file is indented.
+
+Per fold, the stored test scores are the means over the test samples of
+
+* CD   = ``chamfer(pred_i, target_i, **metric)``           (SANN paper, eq. 1 / m(X, Y))
+* SBCD = ``sbcd(pred_i, target_i, sym_ops_i, **metric)``   (SANN paper, eq. 2: min over
+  g in Sym(x) of the CD to g·target)
+
+where ``metric`` is the results' chamfer convention (default symmetric, mean reduction).
+Recomputed scores must agree with the stored ones within
+``|stored - recomputed| <= ATOL + RTOL * |recomputed|`` (:data:`RTOL` = 1e-4,
+:data:`ATOL` = 1e-6): loose enough for float32 training-time evaluation, far tighter than
+any difference that would change a ranking.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gzip
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._io import atomic_write_bytes
+from ._schema import FORMAT_VERSION, RESULTS_SCHEMA, check
+from ._versions import check_dataset_version
+
+__all__ = [
+    "RTOL",
+    "ATOL",
+    "DEFAULT_METRIC",
+    "make_results",
+    "write_results",
+    "load_results",
+    "validate_results",
+    "content_hash",
+    "recompute_scores",
+    "overlap_warnings",
+    "geometry_hash",
+    "dataset_sha256",
+]
+
+RTOL = 1e-4
+ATOL = 1e-6
+#: The chamfer convention of the leaderboards (keyword arguments of ``metrics.chamfer``).
+DEFAULT_METRIC: dict[str, Any] = {"symmetric": True, "reduction": "mean"}
+_MIN_SEEDS = 3
+
+
+# ----------------------------------------------------------------------------- hashing
+
+
+def _canonical(obj: Any) -> bytes:
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
+
+
+def content_hash(results: Mapping[str, Any]) -> str:
+    """sha256 (hex) of the canonical JSON of ``results`` without its ``content_hash`` key."""
+    body = {k: v for k, v in results.items() if k != "content_hash"}
+    try:
+        return hashlib.sha256(_canonical(body)).hexdigest()
+    except ValueError as exc:  # NaN/inf: allow_nan=False
+        raise ValueError(f"results contain a non-finite number ({exc})") from None
+
+
+def _np(x: Any) -> np.ndarray:
+    if hasattr(x, "detach"):  # torch tensor, without importing torch here
+        x = x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def geometry_hash(numbers: Any, positions: Any, *, decimals: int = 4) -> str:
+    """Hash of a geometry, for detecting identical structures across train and test.
+
+    Atomic numbers and positions (Å) centred on their centroid and rounded to
+    ``decimals`` decimal places (1e-4 Å by default) are hashed in the given atom order.
+    Equal hashes mean the same atoms at the same coordinates up to a translation; the
+    hash is not invariant to rotations or atom permutations.
+    """
+    z = _np(numbers).astype(np.int64).reshape(-1)
+    pos = _np(positions).astype(np.float64)
+    if pos.ndim != 2 or pos.shape != (z.shape[0], 3):
+        raise ValueError(f"geometry_hash: positions must be ({z.shape[0]}, 3), got {pos.shape}")
+    grid = np.rint((pos - pos.mean(axis=0)) * 10**decimals).astype(np.int64)
+    h = hashlib.sha256()
+    h.update(z.tobytes())
+    h.update(grid.tobytes())
+    return h.hexdigest()
+
+
+def dataset_sha256(samples: Iterable[Any]) -> str:
+    """sha256 of a dataset's content: ``z``, ``pos``, ``y`` and ``sym_ops`` of every sample.
+
+    Samples are hashed in iteration order with their shapes and dtypes (``pos``, ``y``,
+    ``sym_ops`` as float32, ``z`` as int64), so any change to the data, its order or its
+    symmetry annotation changes the hash. Works on any iterable of objects with these
+    attributes (e.g. a PyG dataset).
+    """
+    h = hashlib.sha256()
+    n = 0
+    for i, sample in enumerate(samples):
+        for key in ("z", "pos", "y"):
+            if not hasattr(sample, key):
+                raise ValueError(f"dataset_sha256: sample {i} has no '{key}'")
+        ops = getattr(sample, "sym_ops", None)
+        for key, arr in (
+            ("z", _np(sample.z).astype(np.int64)),
+            ("pos", _np(sample.pos).astype(np.float32)),
+            ("y", _np(sample.y).astype(np.float32)),
+            ("sym_ops", np.zeros((0, 3, 3), np.float32) if ops is None else _np(ops)),
+        ):
+            arr = np.ascontiguousarray(arr.astype(np.float32) if key == "sym_ops" else arr)
+            h.update(f"{key}{arr.shape}".encode())
+            h.update(arr.tobytes())
+        n += 1
+    if n == 0:
+        raise ValueError("dataset_sha256: the dataset is empty")
+    return h.hexdigest()
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def _jsonable(x: Any, path: str) -> Any:
+    """Plain JSON data from numpy/torch containers (arrays become nested lists)."""
+    if isinstance(x, Mapping):
+        return {str(k): _jsonable(v, f"{path}.{k}") for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v, f"{path}[{i}]") for i, v in enumerate(x)]
+    if hasattr(x, "detach") or isinstance(x, (np.ndarray, np.generic)):
+        arr = _np(x)
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"{path}: cannot store an array of dtype {arr.dtype}")
+        return arr.tolist()
+    if x is None or isinstance(x, (bool, int, float, str)):
+        return x
+    raise ValueError(f"{path}: cannot store a {type(x).__name__} in results.json")
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _provenance(device: str) -> dict[str, Any]:
+    from sbbench import __version__
+    from sbbench._paths import repo_root
+
+    root = repo_root() or Path(__file__).resolve().parents[2]
+    commit = _git(root, "rev-parse", "HEAD")
+    dirty = None
+    if commit:
+        status = _git(root, "status", "--porcelain", "--untracked-files=no")
+        dirty = None if status is None else bool(status)
+    accelerator = None
+    if device.startswith("cuda") and "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        if torch.cuda.is_available():
+            accelerator = torch.cuda.get_device_name(torch.device(device))
+    now = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+    return {
+        "versions": {
+            "sbbench": __version__,
+            "torch": _version("torch"),
+            "torch_geometric": _version("torch_geometric") or _version("torch-geometric"),
+            "e3nn": _version("e3nn"),
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
+        "git_commit": commit or None,
+        "git_dirty": dirty,
+        "hardware": {
+            "platform": platform.platform(),
+            "cpu": _cpu_name(),
+            "n_cpus": os.cpu_count(),
+            "device": device,
+            "accelerator": accelerator,
+        },
+        "date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _stat(values: Sequence[float]) -> dict[str, Any]:
+    arr = np.asarray(values, dtype=np.float64)
+    std = float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+    return {"mean": float(arr.mean()), "std": std, "n": int(arr.size)}
+
+
+def _summary(folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    eq = [f["equivariance_error"] for f in folds if f.get("equivariance_error") is not None]
+    return {
+        "test_cd": _stat([f["test"]["cd"] for f in folds]),
+        "test_sbcd": _stat([f["test"]["sbcd"] for f in folds]),
+        "val_cd": _stat([f["val"]["cd"] for f in folds]),
+        "val_sbcd": _stat([f["val"]["sbcd"] for f in folds]),
+        "equivariance_error": _stat(eq) if eq else None,
+    }
+
+
+def make_results(
+    *,
+    dataset: Mapping[str, Any],
+    task: str,
+    model: str,
+    symmetry_class: str,
+    loss: str,
+    hyperparameters: Mapping[str, Any],
+    hparam_selection: str,
+    n_params: int,
+    split: Mapping[str, Any],
+    folds: Sequence[Mapping[str, Any]],
+    train_time_s: float,
+    command: str,
+    metric: Mapping[str, Any] | None = None,
+    samples: Sequence[Mapping[str, Any]] | None = None,
+    device: str = "cpu",
+    benchmark_version: str | None = None,
+    recompute: bool = True,
+) -> dict[str, Any]:
+    """Assemble a validated ``results.json`` dict (see ``leaderboards/results.schema.json``).
+
+    Fills ``format_version``, ``benchmark_version`` (default: the sbbench version),
+    ``seeds`` (from the folds), ``summary`` (mean/std over all fold runs), ``provenance``
+    (package versions, git commit, hardware, UTC date) and ``content_hash``. Arrays may
+    be numpy arrays or torch tensors; they are stored as nested lists.
+
+    Parameters
+    ----------
+    dataset
+        ``{"name", "version", "sha256"[, "options"]}``; ``sha256`` from
+        :func:`dataset_sha256`.
+    task, model, symmetry_class, loss
+        Identity of the run (``loss`` in sbcd/cd/mse).
+    hyperparameters, hparam_selection
+        The resolved hyperparameters as data, and how they were chosen.
+    n_params
+        Number of trainable parameters.
+    split
+        ``{"protocol": "random"|"grouped"|"identical", "n_folds", "group_by"?,
+        "fractions"?}``.
+    folds
+        One dict per (fold, seed) run: ``fold``, ``seed``, ``val`` and ``test``
+        (``{"cd", "sbcd"}``), ``train_time_s``, ``equivariance_error`` (or None),
+        optional ``best_epoch``, ``epochs``, ``split`` (``{"train", "val", "test"}`` id
+        lists), and ``predictions``: per test sample ``{"id", "pred" (N,3k),
+        "target" (N,3k), "sym_ops" (G,3,3)}``.
+    train_time_s, command
+        Total wall time and the command line that reruns the run.
+    metric
+        Chamfer keyword arguments used for the scores (default :data:`DEFAULT_METRIC`).
+    samples
+        Optional ``[{"id", "mol_id", "geometry_hash"}]`` for leak checks.
+    device
+        Training device, recorded in the hardware block.
+    recompute
+        Recompute the test scores from the predictions and fail on a mismatch.
+
+    Raises
+    ------
+    ValueError
+        Naming the field path, if the result would not pass :func:`validate_results`.
+    """
+    from sbbench import __version__
+
+    fold_list = _jsonable(list(folds), "folds")
+    # seeds and summary are derived from the folds: check their shape before reading them.
+    check(fold_list, RESULTS_SCHEMA["properties"]["folds"], "folds", RESULTS_SCHEMA)
+    results: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "benchmark_version": benchmark_version or __version__,
+        "dataset": _jsonable(dataset, "dataset"),
+        "task": task,
+        "model": model,
+        "symmetry_class": symmetry_class,
+        "loss": loss,
+        "hyperparameters": _jsonable(hyperparameters, "hyperparameters"),
+        "hparam_selection": hparam_selection,
+        "n_params": int(n_params),
+        "seeds": sorted({f["seed"] for f in fold_list}),
+        "split": _jsonable(split, "split"),
+        "metric": _jsonable(dict(DEFAULT_METRIC if metric is None else metric), "metric"),
+        "folds": fold_list,
+        "train_time_s": float(train_time_s),
+        "command": command,
+        "provenance": _provenance(device),
+    }
+    if samples is not None:
+        results["samples"] = _jsonable(list(samples), "samples")
+    results["summary"] = _summary(fold_list)
+    results["content_hash"] = content_hash(results)
+    validate_results(results, recompute=recompute)
+    return results
+
+
+# ----------------------------------------------------------------------------- file I/O
+
+
+def _dump(results: Mapping[str, Any]) -> str:
+    """Readable JSON: one line per top-level field and per fold."""
+    compact = dict(separators=(", ", ": "), allow_nan=False, ensure_ascii=True)
+    lines = []
+    for key in sorted(results):
+        value = results[key]
+        if key == "folds" and isinstance(value, list):
+            inner = ",\n".join("    " + json.dumps(f, **compact) for f in value)
+            text = "[\n" + inner + "\n  ]"
+        else:
+            text = json.dumps(value, **compact)
+        lines.append(f"  {json.dumps(key)}: {text}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def write_results(path: str | os.PathLike, results: Mapping[str, Any]) -> Path:
+    """Write ``results`` to ``path`` atomically (gzip-compressed if it ends in ``.gz``)."""
+    path = Path(path)
+    data = _dump(results).encode("ascii")
+    if path.suffix == ".gz":
+        data = gzip.compress(data, mtime=0)
+    atomic_write_bytes(path, data)
+    return path
+
+
+def load_results(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a ``results.json`` (or ``.json.gz``) file; ValueError if it is not a JSON object.
+
+    Loading does not validate; call :func:`validate_results`.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such results file")
+    raw = path.read_bytes()
+    try:
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+        obj = json.loads(raw.decode("utf-8"))
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: unreadable results file ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"{path}: expected a JSON object at the top level")
+    return obj
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _array(value: Any, path: str, ndim: int) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise ValueError(f"{path}: not a rectangular array of numbers") from None
+    if arr.ndim != ndim:
+        raise ValueError(f"{path}: expected a {ndim}-d array, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{path}: contains NaN or infinity")
+    return arr
+
+
+def _prediction_arrays(p: Mapping[str, Any], path: str):
+    pred = _array(p["pred"], f"{path}.pred", 2)
+    target = _array(p["target"], f"{path}.target", 2)
+    ops = _array(p["sym_ops"], f"{path}.sym_ops", 3)
+    if pred.shape != target.shape:
+        raise ValueError(f"{path}: pred shape {pred.shape} != target shape {target.shape}")
+    if pred.shape[0] == 0 or pred.shape[1] == 0 or pred.shape[1] % 3:
+        raise ValueError(f"{path}.pred: shape {pred.shape} is not (N, 3k) with N, k >= 1")
+    if ops.shape[0] == 0 or ops.shape[1:] != (3, 3):
+        raise ValueError(f"{path}.sym_ops: shape {ops.shape} is not (G, 3, 3) with G >= 1")
+    return pred, target, ops
+
+
+def recompute_scores(results: Mapping[str, Any]) -> list[dict[str, float]]:
+    """Test CD and SBCD of every fold, recomputed from the stored predictions.
+
+    Returns one ``{"cd", "sbcd"}`` dict per entry of ``results["folds"]`` (means over
+    the fold's test samples, float64, with the results' chamfer convention).
+    """
+    from sbbench.metrics import chamfer, sbcd
+
+    kwargs = dict(results["metric"])
+    out = []
+    for i, fold in enumerate(results["folds"]):
+        cds, sbcds = [], []
+        for j, p in enumerate(fold["predictions"]):
+            path = f"folds[{i}].predictions[{j}]"
+            pred, target, ops = _prediction_arrays(p, path)
+            try:
+                cds.append(float(chamfer(pred, target, **kwargs)))
+                sbcds.append(float(sbcd(pred, target, ops, **kwargs)))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{path}: {exc}") from None
+        out.append({"cd": float(np.mean(cds)), "sbcd": float(np.mean(sbcds))})
+    return out
+
+
+def _close(a: float, b: float, rtol: float, atol: float) -> bool:
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+def _check_consistency(results: Mapping[str, Any]) -> list[str]:
+    warnings: list[str] = []
+    folds = results["folds"]
+    seen = set()
+    n_folds = results["split"]["n_folds"]
+    for i, f in enumerate(folds):
+        key = (f["fold"], f["seed"])
+        if key in seen:
+            raise ValueError(f"folds[{i}]: fold {f['fold']} with seed {f['seed']} appears twice")
+        seen.add(key)
+        if f["fold"] >= n_folds:
+            raise ValueError(f"folds[{i}].fold: {f['fold']} >= split.n_folds = {n_folds}")
+        ids = [p["id"] for p in f["predictions"]]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"folds[{i}].predictions: a sample id appears twice")
+        for j, p in enumerate(f["predictions"]):
+            _prediction_arrays(p, f"folds[{i}].predictions[{j}]")
+        if "split" in f and set(ids) != set(f["split"]["test"]):
+            raise ValueError(
+                f"folds[{i}]: prediction ids differ from split.test "
+                f"({len(set(ids) ^ set(f['split']['test']))} ids in only one of them)"
+            )
+    fold_seeds = sorted({f["seed"] for f in folds})
+    if sorted(results["seeds"]) != fold_seeds:
+        raise ValueError(f"seeds: {results['seeds']} but the folds use seeds {fold_seeds}")
+    expected = _summary(folds)
+    for key, stat in expected.items():
+        got = results["summary"][key]
+        if (stat is None) != (got is None):
+            raise ValueError(f"summary.{key}: does not match the folds (expected {stat})")
+        if stat is None:
+            continue
+        for field in ("mean", "std", "n"):
+            if not _close(got[field], stat[field], 1e-9, 1e-12):
+                raise ValueError(
+                    f"summary.{key}.{field}: {got[field]} but the folds give {stat[field]}"
+                )
+    if len(fold_seeds) < _MIN_SEEDS:
+        warnings.append(
+            f"only {len(fold_seeds)} seed(s); leaderboard rows should report at least "
+            f"{_MIN_SEEDS} seeds (mean ± std)"
+        )
+    n_run = len({f["fold"] for f in folds})
+    if n_run < n_folds:
+        warnings.append(f"only {n_run} of {n_folds} folds were run")
+    if any(f["equivariance_error"] is None for f in folds):
+        warnings.append("equivariance error not measured for some folds")
+    if results["split"]["protocol"] == "grouped" and not results["split"].get("group_by"):
+        warnings.append("split.protocol is 'grouped' but split.group_by is not set")
+    return warnings
+
+
+def overlap_warnings(results: Mapping[str, Any]) -> list[str]:
+    """Warnings for test samples that leak from the training set, per fold.
+
+    Uses the folds' ``split`` id lists and the optional ``samples`` metadata: the same
+    sample id, the same molecule id (``mol_id``) or an identical ``geometry_hash`` in the
+    train and test sets of one fold. Molecule overlap is expected under the random split
+    protocol and is then reported as such. Nothing is reported for the ``identical``
+    protocol (train = test by design).
+    """
+    protocol = results["split"]["protocol"]
+    if protocol == "identical":
+        return []
+    meta = {s["id"]: s for s in results.get("samples", [])}
+    out = []
+    for i, f in enumerate(results["folds"]):
+        if "split" not in f:
+            continue
+        train, test = f["split"]["train"], f["split"]["test"]
+        same = set(train) & set(test)
+        if same:
+            out.append(f"folds[{i}]: {len(same)} test sample id(s) also in train")
+        for field, what in (("mol_id", "molecule"), ("geometry_hash", "geometry")):
+            tr = {meta[s].get(field) for s in train if s in meta} - {None}
+            te = [meta[s].get(field) for s in test if s in meta and s not in same]
+            shared = [v for v in te if v in tr]
+            if not shared:
+                continue
+            msg = f"folds[{i}]: {len(shared)} test sample(s) share a {what} with train"
+            if field == "mol_id" and protocol == "random":
+                msg += " (expected under the random split; the grouped split avoids it)"
+            out.append(msg)
+    return out
+
+
+def validate_results(
+    results: Mapping[str, Any], *, recompute: bool = True, check_hash: bool = True
+) -> list[str]:
+    """Check a results dict; return warnings, raise ValueError (with field path) on errors.
+
+    Checks, in order: the JSON schema (types, required fields, finite numbers), the
+    content hash, internal consistency (unique (fold, seed) runs, seeds, array shapes,
+    prediction ids vs the test split, summary = mean/std of the folds), and, with
+    ``recompute``, the stored test CD/SBCD of every fold against values recomputed from
+    the predictions (tolerance :data:`RTOL`, :data:`ATOL`).
+
+    Warnings (not errors): fewer than 3 seeds, unrun folds, missing equivariance error,
+    an unknown dataset version, train/test overlap (:func:`overlap_warnings`).
+    """
+    check(results, RESULTS_SCHEMA)
+    if check_hash:
+        actual = content_hash(results)
+        if actual != results["content_hash"]:
+            raise ValueError(
+                f"content_hash: {results['content_hash']} does not match the content "
+                f"({actual}); the file was modified after it was made"
+            )
+    warnings = _check_consistency(results)
+    if recompute:
+        for i, (fold, again) in enumerate(
+            zip(results["folds"], recompute_scores(results), strict=True)
+        ):
+            for metric in ("cd", "sbcd"):
+                stored = fold["test"][metric]
+                if not _close(stored, again[metric], RTOL, ATOL):
+                    raise ValueError(
+                        f"folds[{i}].test.{metric}: stored {stored:.8g} but the predictions "
+                        f"give {again[metric]:.8g} (tolerance rtol={RTOL:g}, atol={ATOL:g})"
+                    )
+    ds = results["dataset"]
+    try:
+        check_dataset_version(ds["name"], ds["version"], ds["sha256"])
+    except ValueError as exc:
+        warnings.append(f"{exc} (submit will reject it)")
+    warnings.extend(overlap_warnings(results))
+    return warnings
