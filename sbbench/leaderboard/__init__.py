@@ -9,6 +9,18 @@
   (also ``leaderboards/schema.json``).
 """
 
+from ._board import (
+    TIE_DIGITS,
+    Submission,
+    SubmissionRejected,
+    default_leaderboard_dir,
+    format_leaderboard,
+    leaderboard_path,
+    rank_rows,
+    read_leaderboard,
+    row_from_results,
+    submit,
+)
 from ._results import (
     ATOL,
     DEFAULT_METRIC,
@@ -27,6 +39,16 @@ from ._schema import FORMAT_VERSION, RESULTS_SCHEMA, ROW_SCHEMA, row_columns, wr
 from ._versions import DATASET_VERSIONS, check_dataset_version, known_dataset_versions
 
 __all__ = [
+    "Submission",
+    "SubmissionRejected",
+    "TIE_DIGITS",
+    "default_leaderboard_dir",
+    "format_leaderboard",
+    "leaderboard_path",
+    "rank_rows",
+    "read_leaderboard",
+    "row_from_results",
+    "submit",
     "ATOL",
     "DATASET_VERSIONS",
     "DEFAULT_METRIC",

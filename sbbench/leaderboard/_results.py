@@ -278,7 +278,7 @@ def make_results(
     n_params
         Number of trainable parameters.
     split
-        ``{"protocol": "random"|"grouped"|"identical", "n_folds", "group_by"?,
+        ``{"protocol": "random"|"grouped"|"same", "n_folds", "group_by"?,
         "fractions"?}``.
     folds
         One dict per (fold, seed) run: ``fold``, ``seed``, ``val`` and ``test``
@@ -498,11 +498,11 @@ def overlap_warnings(results: Mapping[str, Any]) -> list[str]:
     Uses the folds' ``split`` id lists and the optional ``samples`` metadata: the same
     sample id, the same molecule id (``mol_id``) or an identical ``geometry_hash`` in the
     train and test sets of one fold. Molecule overlap is expected under the random split
-    protocol and is then reported as such. Nothing is reported for the ``identical``
+    protocol and is then reported as such. Nothing is reported for the ``same``
     protocol (train = test by design).
     """
     protocol = results["split"]["protocol"]
-    if protocol == "identical":
+    if protocol == "same":
         return []
     meta = {s["id"]: s for s in results.get("samples", [])}
     out = []

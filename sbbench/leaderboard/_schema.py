@@ -147,9 +147,9 @@ RESULTS_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "protocol": {
-                    "enum": ["random", "grouped", "identical"],
+                    "enum": ["random", "grouped", "same"],
                     "description": "random: samples shuffled; grouped: by `group_by` (no group "
-                    "straddles train and test); identical: train = val = test (toy tasks)",
+                    "straddles train and test); same: train = val = test (toy tasks)",
                 },
                 "group_by": {"type": ["string", "null"], "description": "e.g. 'molecule'"},
                 "n_folds": {"type": "integer", "minimum": 1},
@@ -351,7 +351,7 @@ ROW_SCHEMA: dict[str, Any] = {
         "n_seeds": {"type": "integer", "minimum": 1},
         "n_folds": {"type": "integer", "minimum": 1},
         "n_runs": {"type": "integer", "minimum": 1},
-        "split_protocol": {"enum": ["random", "grouped", "identical"]},
+        "split_protocol": {"enum": ["random", "grouped", "same"]},
         "benchmark_version": {"type": "string", "minLength": 1},
         "sbbench_version": {"type": ["string", "null"]},
         "git_commit": {"type": ["string", "null"]},

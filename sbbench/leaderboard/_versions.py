@@ -1,63 +1,71 @@
 """Which dataset versions the leaderboards accept.
 
 A submission must name a dataset version that the benchmark knows, so that rows on one
-leaderboard were scored on the same data. The table below maps a dataset name to its
-accepted versions, each with the expected ``sha256`` of the data
-(:func:`sbbench.leaderboard.dataset_sha256`) or ``None`` when any content is accepted
-for that version (use ``None`` only while a dataset's generation is still changing).
+leaderboard were scored on the same data. A version is known if
 
-Dataset owners extend :data:`DATASET_VERSIONS` when they release a new version (add a
-version, never change a released one). A dataset class may also announce its version
-itself: if ``sbbench.datasets`` provides ``version(name) -> str``, that version is
-accepted too (with any sha256 unless it is pinned here).
+* it is the current ``version`` class attribute of the dataset class registered in
+  :mod:`sbbench.datasets` (``str(get_class(name).version)``; the harness records exactly
+  this string), or
+* it is listed in :data:`DATASET_VERSIONS` below.
+
+:data:`DATASET_VERSIONS` maps a dataset name to ``{version: sha256 or None}``. Dataset
+owners add an entry to pin the sha256 of a released version's data
+(:func:`sbbench.leaderboard.dataset_sha256` of the loaded dataset with its default
+options), or to keep accepting a retired version. ``None`` accepts any content.
 """
 
 from __future__ import annotations
 
+import difflib
+
 __all__ = ["DATASET_VERSIONS", "known_dataset_versions", "check_dataset_version"]
 
-#: dataset name -> {version: expected sha256 or None}
-DATASET_VERSIONS: dict[str, dict[str, str | None]] = {
-    "square": {"1": None},
-    "square_order_param": {"1": None},
-    "shapes": {"1": None},
-    "charged_particle": {"1": None},
-    "h2o_modes": {"1": None},
-    "qm7x": {"1": None},
-}
+#: dataset name -> {version: expected sha256 of the data, or None for any}
+DATASET_VERSIONS: dict[str, dict[str, str | None]] = {}
 
 
-def known_dataset_versions() -> dict[str, dict[str, str | None]]:
-    """The accepted versions: :data:`DATASET_VERSIONS` plus those ``sbbench.datasets`` announces."""
-    known = {name: dict(versions) for name, versions in DATASET_VERSIONS.items()}
+def _registry_names() -> list[str]:
     try:
-        from sbbench import datasets
+        from sbbench.datasets import names
     except ImportError:
-        return known
-    version_of = getattr(datasets, "version", None)
-    names = getattr(datasets, "names", None)
-    if callable(version_of) and callable(names):
-        for name in names():
-            known.setdefault(name, {}).setdefault(str(version_of(name)), None)
-    return known
+        return []
+    return list(names())
+
+
+def known_dataset_versions(name: str) -> dict[str, str | None]:
+    """Accepted versions of dataset ``name`` -> pinned sha256 (or None).
+
+    Raises
+    ------
+    ValueError
+        If no version of ``name`` is known (unknown dataset), with a close-match hint.
+    """
+    versions = dict(DATASET_VERSIONS.get(name, {}))
+    problem = ""
+    try:
+        from sbbench.datasets import get_class
+
+        versions.setdefault(str(get_class(name).version), None)
+    except (ImportError, ValueError) as exc:  # registry absent, or name not registered
+        problem = f" ({exc})" if isinstance(exc, ImportError) else ""
+    if not versions:
+        valid = sorted(set(_registry_names()) | set(DATASET_VERSIONS))
+        close = difflib.get_close_matches(name, valid, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ValueError(
+            f"dataset.name: unknown dataset '{name}'{problem}.{hint} "
+            f"Known: {', '.join(valid) or '(none)'}"
+        )
+    return versions
 
 
 def check_dataset_version(name: str, version: str, sha256: str) -> None:
     """Raise ValueError unless ``(name, version, sha256)`` is a known dataset release."""
-    known = known_dataset_versions()
-    if name not in known:
-        import difflib
-
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ValueError(
-            f"dataset.name: unknown dataset '{name}'.{hint} Known: {', '.join(sorted(known))}"
-        )
-    versions = known[name]
+    versions = known_dataset_versions(name)
     if version not in versions:
         raise ValueError(
             f"dataset.version: unknown version '{version}' of dataset '{name}' "
-            f"(known: {', '.join(sorted(versions))}; see sbbench/leaderboard/_versions.py)"
+            f"(known: {', '.join(sorted(versions))})"
         )
     expected = versions[version]
     if expected is not None and expected != sha256:

@@ -1,0 +1,353 @@
+"""Leaderboard CSV files: submit a results file, read and rank the rows.
+
+A leaderboard is ``<dir>/<dataset>.csv`` with the columns of
+:data:`~sbbench.leaderboard.ROW_SCHEMA`. :func:`submit` appends one row per accepted
+results file. Concurrent submitters are serialised by a lock file next to the CSV
+(``<dataset>.csv.lock``, :mod:`filelock`); under the lock the CSV is read, the new row
+appended to its bytes, and the result written to a temporary file that replaces the CSV
+(``os.replace``). Existing bytes are never rewritten, and a rejected submission never
+reaches the write, so it leaves the file byte-for-byte unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from ._io import atomic_write_bytes
+from ._results import load_results, validate_results
+from ._schema import ROW_SCHEMA, check, row_columns
+from ._versions import check_dataset_version
+
+__all__ = [
+    "SubmissionRejected",
+    "Submission",
+    "default_leaderboard_dir",
+    "leaderboard_path",
+    "row_from_results",
+    "submit",
+    "read_leaderboard",
+    "rank_rows",
+    "format_leaderboard",
+]
+
+_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
+_LOCK_TIMEOUT_S = 120.0
+#: Significant digits at which two mean scores count as a tie (the shown precision).
+TIE_DIGITS = 4
+
+
+class SubmissionRejected(ValueError):
+    """A results file that may not enter a leaderboard (the message says why)."""
+
+
+@dataclass
+class Submission:
+    """An accepted submission: the row written, the CSV it went to, and any warnings."""
+
+    row: dict[str, Any]
+    path: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+def default_leaderboard_dir() -> Path:
+    """The leaderboard folder.
+
+    ``$SBBENCH_LEADERBOARDS`` if set, else ``leaderboards/`` of the source checkout, else
+    ``./leaderboards``.
+    """
+    env = os.environ.get("SBBENCH_LEADERBOARDS")
+    if env:
+        return Path(env)
+    from sbbench._paths import repo_root
+
+    root = repo_root()
+    return (root / "leaderboards") if root is not None else Path("leaderboards")
+
+
+def leaderboard_path(dataset: str, directory: str | os.PathLike | None = None) -> Path:
+    """Path of the CSV of ``dataset`` in ``directory`` (default :func:`default_leaderboard_dir`)."""
+    if not _NAME.match(dataset):
+        raise ValueError(f"dataset name {dataset!r} may not be used as a file name")
+    base = Path(directory) if directory is not None else default_leaderboard_dir()
+    return base / f"{dataset}.csv"
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def row_from_results(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The leaderboard row of a validated results dict (typed values, see ``ROW_SCHEMA``)."""
+    s = results["summary"]
+    prov = results["provenance"]
+    hw = prov["hardware"]
+    hardware = f"{hw['device']}; {hw.get('accelerator') or hw['cpu']}; {hw['n_cpus']} cpus"
+    eq = s["equivariance_error"]
+    folds = results["folds"]
+    row = {
+        "submission_id": results["content_hash"][:12],
+        "dataset": results["dataset"]["name"],
+        "dataset_version": results["dataset"]["version"],
+        "dataset_sha256": results["dataset"]["sha256"],
+        "task": results["task"],
+        "model": results["model"],
+        "test_sbcd_mean": s["test_sbcd"]["mean"],
+        "test_sbcd_std": s["test_sbcd"]["std"],
+        "test_cd_mean": s["test_cd"]["mean"],
+        "test_cd_std": s["test_cd"]["std"],
+        "val_sbcd_mean": s["val_sbcd"]["mean"],
+        "val_sbcd_std": s["val_sbcd"]["std"],
+        "equivariance_error_mean": None if eq is None else eq["mean"],
+        "cd_convention": _json_text(results["metric"]),
+        "symmetry_class": results["symmetry_class"],
+        "loss": results["loss"],
+        "n_params": results["n_params"],
+        "hyperparameters": _json_text(results["hyperparameters"]),
+        "hparam_selection": results["hparam_selection"],
+        "seeds": _json_text(results["seeds"]),
+        "n_seeds": len(results["seeds"]),
+        "n_folds": len({f["fold"] for f in folds}),
+        "n_runs": len(folds),
+        "split_protocol": results["split"]["protocol"],
+        "benchmark_version": results["benchmark_version"],
+        "sbbench_version": prov["versions"]["sbbench"],
+        "git_commit": prov["git_commit"],
+        "date": prov["date"],
+        "hardware": hardware,
+        "train_time_s": results["train_time_s"],
+        "content_hash": results["content_hash"],
+        "command": results["command"],
+    }
+    check(row, ROW_SCHEMA)
+    return row
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def _csv_text(rows: Sequence[Mapping[str, Any]], header: bool) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if header:
+        writer.writerow(row_columns())
+    for row in rows:
+        writer.writerow([_cell(row[c]) for c in row_columns()])
+    return buf.getvalue()
+
+
+def _parse_cell(text: str, schema: Mapping[str, Any], where: str) -> Any:
+    types = schema.get("type", "string")
+    types = types if isinstance(types, list) else [types]
+    if text == "" and "null" in types:
+        return None
+    try:
+        if "integer" in types:
+            return int(text)
+        if "number" in types:
+            return float(text)
+    except ValueError:
+        raise ValueError(f"{where}: {text!r} is not a number") from None
+    return text
+
+
+def _parse(text: str, path: Path) -> list[dict[str, Any]]:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return []
+    if header != row_columns():
+        raise ValueError(
+            f"{path}: columns {header} differ from leaderboards/schema.json {row_columns()}"
+        )
+    props = ROW_SCHEMA["properties"]
+    rows = []
+    for line_no, cells in enumerate(reader, start=2):
+        where = f"{path}, line {line_no}"
+        if len(cells) != len(header):
+            raise ValueError(f"{where}: {len(cells)} cells, expected {len(header)}")
+        row = {
+            c: _parse_cell(v, props[c], f"{where}, column {c}")
+            for c, v in zip(header, cells, strict=True)
+        }
+        try:
+            check(row, ROW_SCHEMA)
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        rows.append(row)
+    return rows
+
+
+def read_leaderboard(path: str | os.PathLike) -> list[dict[str, Any]]:
+    """Rows of a leaderboard CSV, typed and checked against ``ROW_SCHEMA``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        Naming the file, line and column of a malformed cell or a wrong header.
+    """
+    path = Path(path)
+    return _parse(path.read_text(encoding="utf-8"), path)
+
+
+def submit(
+    results: str | os.PathLike | Mapping[str, Any],
+    leaderboard: str | os.PathLike | None = None,
+    *,
+    directory: str | os.PathLike | None = None,
+) -> Submission:
+    """Validate a results file and append its row to the dataset's leaderboard.
+
+    Parameters
+    ----------
+    results
+        Path of a ``results.json`` (or ``.json.gz``), or the loaded dict.
+    leaderboard
+        CSV to append to; default ``<directory>/<dataset>.csv``.
+    directory
+        Leaderboard folder (default :func:`default_leaderboard_dir`).
+
+    Returns
+    -------
+    Submission
+        The row, the CSV path and the validation warnings.
+
+    Raises
+    ------
+    SubmissionRejected
+        Schema error, hash mismatch, a recomputed CD/SBCD that differs from the stored
+        one, NaN/inf, an unknown dataset version, or the same ``content_hash`` already on
+        the leaderboard. The CSV is then left unchanged.
+    FileNotFoundError, ValueError
+        The results file cannot be read, or the leaderboard CSV is malformed.
+    """
+    if not isinstance(results, Mapping):
+        results = load_results(results)
+    try:
+        warnings = validate_results(results)
+        ds = results["dataset"]
+        check_dataset_version(ds["name"], ds["version"], ds["sha256"])
+        row = row_from_results(results)
+    except ValueError as exc:
+        raise SubmissionRejected(str(exc)) from None
+    warnings = [w for w in warnings if "submit will reject" not in w]
+    path = (
+        Path(leaderboard)
+        if leaderboard is not None
+        else leaderboard_path(row["dataset"], directory)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path) + ".lock", timeout=_LOCK_TIMEOUT_S)
+    try:
+        with lock:
+            old = path.read_bytes() if path.exists() else b""
+            existing = _parse(old.decode("utf-8"), path)
+            for r in existing:
+                if r["content_hash"] == row["content_hash"]:
+                    raise SubmissionRejected(
+                        f"duplicate: {path} already has this results file "
+                        f"(submission {r['submission_id']}, {r['date']})"
+                    )
+            if old and not old.endswith(b"\n"):
+                old += b"\n"
+            new = old + _csv_text([row], header=not old).encode("utf-8")
+            atomic_write_bytes(path, new)
+    except Timeout:
+        raise ValueError(
+            f"{path}: could not lock {lock.lock_file} in {_LOCK_TIMEOUT_S:g} s"
+        ) from None
+    return Submission(row=row, path=path, warnings=warnings)
+
+
+def _sig(x: float) -> float:
+    return float(f"{x:.{TIE_DIGITS}g}")
+
+
+def rank_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Rank rows by ascending ``test_sbcd_mean`` within (dataset, task, cd_convention).
+
+    Competition ranking ("1224"): rows whose means agree to :data:`TIE_DIGITS`
+    significant digits share a rank. Groups come in order of first appearance; within a
+    group, ties keep submission order.
+    """
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        key = (row["dataset"], row["task"], row["cd_convention"])
+        groups.setdefault(key, []).append(dict(row))
+    out = []
+    for members in groups.values():
+        members.sort(key=lambda r: _sig(r["test_sbcd_mean"]))
+        prev, rank = None, 0
+        for i, row in enumerate(members):
+            score = _sig(row["test_sbcd_mean"])
+            if score != prev:
+                rank, prev = i + 1, score
+            out.append((rank, row))
+    return out
+
+
+def _pm(mean: float | None, std: float | None) -> str:
+    if mean is None:
+        return "-"
+    if std is None or math.isnan(std):
+        return f"{mean:.{TIE_DIGITS}g}"
+    return f"{mean:.{TIE_DIGITS}g} ± {std:.2g}"
+
+
+_VIEW = (
+    ("rank", lambda rk, r: str(rk)),
+    ("task", lambda rk, r: r["task"]),
+    ("model", lambda rk, r: r["model"]),
+    ("test SBCD", lambda rk, r: _pm(r["test_sbcd_mean"], r["test_sbcd_std"])),
+    ("test CD", lambda rk, r: _pm(r["test_cd_mean"], r["test_cd_std"])),
+    ("loss", lambda rk, r: r["loss"]),
+    ("symmetry", lambda rk, r: r["symmetry_class"]),
+    ("seeds x folds", lambda rk, r: f"{r['n_seeds']} x {r['n_folds']}"),
+    ("split", lambda rk, r: r["split_protocol"]),
+    ("id", lambda rk, r: r["submission_id"]),
+)
+
+
+def format_leaderboard(rows: Sequence[Mapping[str, Any]], fmt: str = "table") -> str:
+    """Ranked rows as ``table`` (aligned text), ``markdown`` or ``csv`` (all columns + rank)."""
+    ranked = rank_rows(rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["rank", *row_columns()])
+        for rk, r in ranked:
+            writer.writerow([rk, *(_cell(r[c]) for c in row_columns())])
+        return buf.getvalue()
+    header = [name for name, _ in _VIEW]
+    body = [[f(rk, r) for _, f in _VIEW] for rk, r in ranked]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in body]
+        return "\n".join(lines) + "\n"
+    if fmt == "table":
+        widths = [max(len(x) for x in col) for col in zip(header, *body, strict=True)]
+        fmt_line = lambda cells: "  ".join(
+            c.ljust(w) for c, w in zip(cells, widths, strict=True)
+        ).rstrip()
+        lines = [fmt_line(header), fmt_line(["-" * w for w in widths])]
+        lines += [fmt_line(line) for line in body]
+        return "\n".join(lines) + "\n"
+    raise ValueError(f"unknown format {fmt!r}; use table, markdown or csv")
