@@ -29,6 +29,10 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "demo": "demo",
     "symmetry": "symmetry",
+    "submit": "submit",
+    "validate": "validate",
+    "leaderboard": "leaderboard",
+    "ls": "ls",
 }
 
 

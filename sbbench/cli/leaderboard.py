@@ -1,0 +1,85 @@
+"""Show the ranked leaderboard of a dataset (or of every dataset).
+
+Rows are ranked by ascending mean test SBCD within each task and Chamfer convention;
+rows whose means agree to 4 significant digits share a rank. Scores are mean ± sample
+std over all (fold, seed) runs.
+
+exit codes: 0 shown, 2 bad usage, unknown dataset or malformed leaderboard file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+HELP = "show the ranked leaderboard of a dataset (by test SBCD, ties and std shown)"
+
+EPILOG = """examples:
+  sbbench leaderboard                         # every dataset
+  sbbench leaderboard qm7x
+  sbbench leaderboard h2o_modes --task asym --format markdown >> README.md
+  sbbench leaderboard square --format csv --dir /tmp/boards
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = EPILOG
+    parser.add_argument("dataset", metavar="DATASET", nargs="?", help="dataset name (default: all)")
+    parser.add_argument("--task", help="show only this task")
+    parser.add_argument(
+        "--format", choices=("table", "markdown", "csv"), default="table", help="output format"
+    )
+    parser.add_argument(
+        "--dir",
+        metavar="DIR",
+        help="leaderboard folder (default: $SBBENCH_LEADERBOARDS or the checkout's leaderboards/)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import difflib
+
+    from sbbench.cli import CLIError
+    from sbbench.leaderboard import (
+        default_leaderboard_dir,
+        format_leaderboard,
+        leaderboard_path,
+        read_leaderboard,
+    )
+
+    folder = Path(args.dir) if args.dir else default_leaderboard_dir()
+    available = sorted(p.stem for p in folder.glob("*.csv")) if folder.is_dir() else []
+    if args.dataset is None:
+        datasets = available
+        if not datasets:
+            print(f"no leaderboards yet in {folder}; add one with 'sbbench submit RESULTS'")
+            return 0
+    else:
+        path = leaderboard_path(args.dataset, folder)
+        if not path.is_file():
+            close = difflib.get_close_matches(args.dataset, available, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise CLIError(
+                f"no leaderboard for '{args.dataset}' in {folder}.{hint} "
+                f"Available: {', '.join(available) or '(none)'}"
+            )
+        datasets = [args.dataset]
+    blocks = []
+    for name in datasets:
+        rows = read_leaderboard(leaderboard_path(name, folder))
+        if args.task is not None:
+            rows = [r for r in rows if r["task"] == args.task]
+        if args.format == "csv":
+            blocks.append(format_leaderboard(rows, "csv"))
+            continue
+        title = f"{name} ({len(rows)} submission{'s' if len(rows) != 1 else ''})"
+        title = f"### {title}" if args.format == "markdown" else title
+        body = format_leaderboard(rows, args.format) if rows else "(no rows)\n"
+        blocks.append(f"{title}\n\n{body}")
+    if args.format == "csv" and len(blocks) > 1:  # one header for all datasets
+        blocks = [blocks[0]] + [b.split("\n", 1)[1] for b in blocks[1:]]
+        sys.stdout.write("".join(blocks))
+    else:
+        sys.stdout.write(("" if args.format == "csv" else "\n").join(blocks))
+    return 0
