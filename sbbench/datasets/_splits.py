@@ -1,0 +1,97 @@
+"""Deterministic k-fold splits following each dataset's protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["kfold"]
+
+
+def _group_ids(dataset: Any, group: str) -> np.ndarray:
+    if group != "molecule":
+        raise ValueError(f"group must be None or 'molecule', got {group!r}")
+    ids = []
+    for i in range(len(dataset)):
+        mol = getattr(dataset[i], "mol_id", None)
+        if mol is None:
+            raise ValueError(f"group='molecule' needs mol_id on every sample; sample {i} has none")
+        ids.append(int(mol.reshape(-1)[0]))
+    return np.asarray(ids, dtype=np.int64)
+
+
+def kfold(
+    dataset: Sequence[Any],
+    k: int,
+    seed: int,
+    *,
+    group: str | None = None,
+    protocol: str | None = None,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Deterministic k-fold (train, val, test) index arrays.
+
+    Parameters
+    ----------
+    dataset
+        A dataset (anything with ``len`` and, for ``group``, samples with ``mol_id``).
+    k
+        Number of folds (>= 1 for ``"same"``, >= 3 for ``"random"``).
+    seed
+        Seed of the permutation (``numpy.random.default_rng(seed)``).
+    group
+        ``None``: split samples. ``"molecule"``: split the unique ``mol_id`` values,
+        so all samples of one molecule fall in the same part of every fold.
+    protocol
+        ``"same"``: every fold is (all, all, all), the train = val = test protocol
+        of the SANN toy tasks (Sec. 6.1, 6.2), where folds differ only by the
+        training seed. ``"random"``: the items (samples or groups) are permuted
+        with ``seed`` and cut into k near-equal chunks; fold i tests on chunk i,
+        validates on chunk (i + 1) mod k and trains on the other k - 2 chunks
+        (k = 5 gives 60/20/20 and k = 10 gives 80/10/10). Default: the
+        dataset's ``protocol`` attribute, else ``"random"``.
+
+    Returns
+    -------
+    list of (train, val, test)
+        k tuples of sorted int64 index arrays into ``dataset``. For ``"random"``
+        every index is in exactly one test part and the three parts of a fold
+        are disjoint.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    protocol = protocol or getattr(dataset, "protocol", "random")
+    n = len(dataset)
+    if n == 0:
+        raise ValueError("cannot split an empty dataset")
+    if protocol == "same":
+        every = np.arange(n, dtype=np.int64)
+        return [(every.copy(), every.copy(), every.copy()) for _ in range(k)]
+    if protocol != "random":
+        raise ValueError(f"protocol must be 'same' or 'random', got {protocol!r}")
+    if k < 3:
+        raise ValueError(f"protocol 'random' needs k >= 3 (train, val and test parts), got {k}")
+    if group is None:
+        items = np.arange(n, dtype=np.int64)
+        member = items
+    else:
+        member = _group_ids(dataset, group)
+        items = np.unique(member)
+    if len(items) < k:
+        what = "samples" if group is None else f"distinct {group} ids"
+        raise ValueError(f"cannot make {k} folds from {len(items)} {what}")
+    perm = np.random.default_rng(int(seed)).permutation(items)
+    chunks = np.array_split(perm, k)
+    folds = []
+    for i in range(k):
+        test_items, val_items = chunks[i], chunks[(i + 1) % k]
+        parts = []
+        for sel in (None, val_items, test_items):
+            if sel is None:
+                sel = np.setdiff1d(items, np.concatenate([val_items, test_items]))
+            parts.append(np.flatnonzero(np.isin(member, sel)).astype(np.int64))
+        folds.append(tuple(parts))
+    return folds
