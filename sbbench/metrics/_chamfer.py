@@ -51,23 +51,60 @@ def _safe_sqrt(v: torch.Tensor) -> torch.Tensor:
     )
 
 
-def nearest(
+def _nearest_indices(
     x: torch.Tensor,
     y: torch.Tensor,
+    xmask: torch.Tensor | None,
+    ymask: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of nearest neighbours x->y (..., N) and y->x (..., M), without gradients.
+
+    One table of squared distances per pair of clouds, formed from explicit
+    differences (not the |a|^2 + |b|^2 - 2 a.b expansion, whose cancellation can
+    pick a wrong neighbour for nearly coincident points, so that CD(x, x) != 0);
+    padded points (``mask`` False) are never chosen as neighbours.
+    """
+    with torch.no_grad():
+        d2 = (x.unsqueeze(-2) - y.unsqueeze(-3)).square_().sum(-1)
+        if ymask is not None:
+            d2.masked_fill_(~ymask.unsqueeze(-2), float("inf"))
+        idx_xy = d2.argmin(dim=-1)
+        if xmask is not None:
+            d2.masked_fill_(~xmask.unsqueeze(-1), float("inf"))
+        idx_yx = d2.transpose(-1, -2).contiguous().argmin(dim=-1)  # strided argmin is slow
+    return idx_xy, idx_yx
+
+
+def _distance_to(x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor, squared: bool):
+    """Exact (differentiable) distance from each point of ``x`` to ``y[idx]``."""
+    y_nn = torch.gather(y, -2, idx.unsqueeze(-1).expand(*idx.shape, y.shape[-1]))
+    d = (x - y_nn).square().sum(-1)
+    return d if squared else _safe_sqrt(d)
+
+
+def nearest_both(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    xmask: torch.Tensor | None = None,
     ymask: torch.Tensor | None = None,
     squared: bool = True,
-) -> torch.Tensor:
-    """Distance from each point of ``x`` (..., N, D) to its nearest valid point of ``y``.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Nearest-neighbour distances x->y (..., N) and y->x (..., M) of two clouds.
 
-    ``ymask`` (..., M) marks valid points of ``y`` (padding excluded). Differences
-    are formed explicitly (not via the |a|^2 + |b|^2 - 2ab expansion) so that
-    identical points give exactly 0 and gradients stay exact.
+    The neighbour is *found* without gradients (:func:`_nearest_indices`) and the
+    distance to it is *recomputed* exactly from the difference vector, so
+    identical points give exactly 0, gradients are exact, and memory is
+    O(N M) per pair rather than O(N M D).
     """
-    d2 = (x.unsqueeze(-2) - y.unsqueeze(-3)).square().sum(-1)
+    lead = torch.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    x = x.expand(*lead, *x.shape[-2:])
+    y = y.expand(*lead, *y.shape[-2:])
+    if xmask is not None:
+        xmask = xmask.expand(*lead, xmask.shape[-1])
     if ymask is not None:
-        d2 = d2.masked_fill(~ymask.unsqueeze(-2), float("inf"))
-    d = d2.amin(dim=-1)
-    return d if squared else _safe_sqrt(d)
+        ymask = ymask.expand(*lead, ymask.shape[-1])
+    idx_xy, idx_yx = _nearest_indices(x, y, xmask, ymask)
+    return _distance_to(x, y, idx_xy, squared), _distance_to(y, x, idx_yx, squared)
 
 
 def reduce_points(d: torch.Tensor, mask: torch.Tensor | None, reduction: str) -> torch.Tensor:
@@ -96,9 +133,10 @@ def chamfer_padded(
     ``x`` (..., N, D), ``y`` (..., M, D); masks mark real (non-padding) points.
     Returns (...,). This is the single implementation behind every public metric.
     """
-    d = reduce_points(nearest(x, y, ymask, squared), xmask, reduction)
+    dx, dy = nearest_both(x, y, xmask, ymask, squared)
+    d = reduce_points(dx, xmask, reduction)
     if symmetric:
-        d = d + reduce_points(nearest(y, x, xmask, squared), ymask, reduction)
+        d = d + reduce_points(dy, ymask, reduction)
     return d
 
 
@@ -160,9 +198,8 @@ def chamfer(
     dtype = torch.promote_types(xt.dtype, yt.dtype)
     xt, yt = xt.to(dtype), yt.to(dtype)
     if reduction == "none":
-        out: Any = nearest(xt, yt, squared=squared)
-        if symmetric:
-            out = (out, nearest(yt, xt, squared=squared))
+        dx, dy = nearest_both(xt, yt, squared=squared)
+        out: Any = (dx, dy) if symmetric else dx
     else:
         out = chamfer_padded(xt, yt, symmetric=symmetric, reduction=reduction, squared=squared)
     if numpy_out:

@@ -36,8 +36,9 @@ from ._validate import (
 
 __all__ = ["sbcd", "sbcd_batch", "chamfer_batch", "apply_ops"]
 
-DEFAULT_MEMORY_MB = 256.0
-"""Default budget for the largest intermediate of a batched evaluation (forward pass)."""
+DEFAULT_MEMORY_MB = 32.0
+"""Default budget for the intermediates of one chunk of a batched evaluation (forward
+pass). Small chunks stay in the CPU cache, which is faster than one huge chunk."""
 
 
 def apply_ops(ops: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -237,15 +238,24 @@ def sbcd_batch(
 
     P, pmask = _pad(p, pb, n, "batch")
     T, tmask = _pad(t, tb, n, "target_batch")
+    padded = not (bool(pmask.all()) and bool(tmask.all()))  # equal sizes need no masks
     O, omask = _pad(o, ob, n, "ops_batch")
-    per_sample = (P.shape[1] * T.shape[1] * O.shape[1]) * (p.shape[1] + 2) * p.element_size()
+    # largest intermediates: the (G, N, M, D) differences, (G, N, M) tables, moved targets
+    per_sample = O.shape[1] * (
+        P.shape[1] * T.shape[1] * (p.shape[1] + 2) + 2 * T.shape[1] * p.shape[1]
+    )
+    per_sample *= p.element_size()
     chunk = max(1, int(memory_mb * 2**20 // max(per_sample, 1)))
     values, indices = [], []
     for s in range(0, n, chunk):
         sl = slice(s, s + chunk)
         gy = apply_ops(O[sl], T[sl])  # (b, G, M, D)
         cd = chamfer_padded(
-            P[sl].unsqueeze(1), gy, pmask[sl].unsqueeze(1), tmask[sl].unsqueeze(1), **kw
+            P[sl].unsqueeze(1),
+            gy,
+            pmask[sl].unsqueeze(1) if padded else None,
+            tmask[sl].unsqueeze(1) if padded else None,
+            **kw,
         )  # (b, G)
         cd = cd.masked_fill(~omask[sl], float("inf"))
         v, i = _first_argmin(cd)
