@@ -1,0 +1,19 @@
+"""Point groups of molecules: Sym(x), equivalence classes, canonical frames, stabilizers.
+
+Our own ASUN-style detector (SANN paper Sec. 5 and App. B; Baker et al. 2024),
+numpy/scipy only. Conventions shared across sbbench: an operation R is a (3, 3)
+orthogonal matrix acting on column vectors about the centroid (``g.x = R @ x``,
+``X @ R.T`` on row-stacked points), identity first; ``permutations[g, i] = j``
+means ``R_g @ x_i ~ x_j``; ``tol`` is a distance in Å.
+
+>>> from sbbench.symmetry import detect
+>>> pg = detect(positions, numbers, tol=0.1)
+>>> pg.schoenflies, pg.order, pg.orbits, pg.frame
+>>> pg.stabilizer(dipoles, tol=0.05).schoenflies
+"""
+
+from ._detect import LINEAR_AXIS_ORDER, MAX_OPERATIONS
+from ._group import PointGroup, detect
+from ._naming import schoenflies
+
+__all__ = ["LINEAR_AXIS_ORDER", "MAX_OPERATIONS", "PointGroup", "detect", "schoenflies"]
