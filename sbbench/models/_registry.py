@@ -1,0 +1,121 @@
+"""Model registry: ``build(name, **hparams)`` and ``names()``.
+
+A name is a base model optionally followed by modifiers, joined with ``+``:
+``"egnn"``, ``"painn+noise"``, ``"egnn+noise+mlp"``. Each modifier may appear
+once; whatever their order in the name, ``+noise`` perturbs the inputs of the
+base model and ``+mlp`` is the outermost output head.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+from typing import Any
+
+from ._base import VectorModel
+
+__all__ = ["build", "names", "model_class", "BASE_MODELS", "MODIFIERS"]
+
+
+#: base name -> (module in sbbench.models, class); imported lazily (e3nn is slow to import)
+BASE_MODELS: dict[str, tuple[str, str]] = {
+    "schnet": ("schnet", "SchNetVector"),
+    "dimenet++": ("dimenet", "DimeNetPPVector"),
+    "egnn": ("egnn", "EGNN"),
+    "painn": ("painn", "PaiNN"),
+    "relaxed_e3nn": ("relaxed_e3nn", "RelaxedE3NN"),
+    "sann": ("sann", "SANN"),
+}
+
+
+def model_class(base: str) -> type[VectorModel]:
+    """The class implementing base model ``base`` (a key of :data:`BASE_MODELS`)."""
+    if base not in BASE_MODELS:
+        raise _unknown("model", base, list(BASE_MODELS))
+    module, cls = BASE_MODELS[base]
+    return getattr(importlib.import_module(f"sbbench.models.{module}"), cls)
+
+
+#: modifier -> hyperparameters it consumes
+MODIFIERS: dict[str, tuple[str, ...]] = {"noise": ("noise_std",), "mlp": ("mlp_hidden",)}
+
+
+def names() -> list[str]:
+    """All base model names followed by every base with one modifier.
+
+    Modifiers also compose (``"egnn+noise+mlp"``); those combinations are
+    accepted by :func:`build` but not listed.
+    """
+    out = list(BASE_MODELS)
+    for mod in MODIFIERS:
+        out += [f"{base}+{mod}" for base in BASE_MODELS]
+    return out
+
+
+def _unknown(kind: str, value: str, valid: list[str]) -> ValueError:
+    close = difflib.get_close_matches(value, valid, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ValueError(f"unknown {kind} {value!r}{hint} Valid: {', '.join(valid)}")
+
+
+def build(name: str, **hparams: Any) -> VectorModel:
+    """Build a model from its registry name.
+
+    Parameters
+    ----------
+    name
+        ``base[+modifier...]``, see :func:`names`.
+    **hparams
+        Hyperparameters of the base model (common ones: ``hidden``,
+        ``layers``, ``out_vectors``, ``cutoff``, ``num_atom_types``,
+        ``node_attr_dim``) and of the modifiers (``noise_std`` for ``+noise``,
+        ``mlp_hidden`` for ``+mlp``).
+
+    Returns
+    -------
+    VectorModel
+        ``model(batch) -> Tensor (N, 3 * out_vectors)``.
+
+    Raises
+    ------
+    ValueError
+        Unknown name, repeated modifier, or hyperparameter not accepted.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"model name must be a non-empty string, got {name!r}")
+    key = name.strip().lower().replace("dimenet++", "dimenet__")
+    parts = [p.strip().replace("dimenet__", "dimenet++") for p in key.split("+")]
+    base, mods = parts[0], parts[1:]
+    if base not in BASE_MODELS:
+        raise _unknown("model", base, names())
+    for mod in mods:
+        if mod not in MODIFIERS:
+            raise _unknown("modifier", mod, [f"+{m}" for m in MODIFIERS])
+    if len(set(mods)) != len(mods):
+        raise ValueError(f"model name {name!r} repeats a modifier")
+    mod_hp = {m: {k: hparams.pop(k) for k in MODIFIERS[m] if k in hparams} for m in MODIFIERS}
+    for m, hp in mod_hp.items():
+        if hp and m not in mods:
+            raise ValueError(f"hyperparameter {next(iter(hp))!r} needs the '+{m}' modifier")
+    accepted = [
+        p
+        for p in inspect.signature(model_class(base).__init__).parameters
+        if p not in ("self", "args", "kwargs")
+    ]
+    unknown = sorted(set(hparams) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"model {base!r} does not accept hyperparameter(s) {', '.join(unknown)}; "
+            f"accepted: {', '.join(accepted)}"
+        )
+    model = model_class(base)(**hparams)
+    if "noise" in mods:
+        from .modifiers import NoisyPositions
+
+        model = NoisyPositions(model, **mod_hp["noise"])
+    if "mlp" in mods:
+        from .modifiers import MLPHead
+
+        model = MLPHead(model, **mod_hp["mlp"])
+    return model

@@ -1,0 +1,27 @@
+"""The model configurations exercised by the tests (small, fast)."""
+
+from __future__ import annotations
+
+import torch
+
+from sbbench.models import build
+
+#: strictly equivariant configurations: (name, hparams)
+EQUIVARIANT = [
+    ("egnn", {}),
+    ("painn", {"variant": "tensor"}),
+    ("painn", {"variant": "vector"}),
+]
+
+SMALL = {"hidden": 16, "layers": 2}
+
+
+def make(name: str, seed: int = 0, **hparams) -> torch.nn.Module:
+    """Seeded small model in float64."""
+    torch.manual_seed(seed)
+    return build(name, **{**SMALL, **hparams}).double()
+
+
+def label(cfg) -> str:
+    name, hp = cfg
+    return name + "".join(f"-{k}={v}" for k, v in hp.items())

@@ -1,0 +1,78 @@
+import pytest
+import torch
+
+from sbbench.models import SYMMETRY_CLASSES, build, names
+
+from ._data import random_molecules, sample
+
+
+def test_names_lists_bases_and_modifiers():
+    n = names()
+    for base in ("schnet", "dimenet++", "egnn", "painn", "relaxed_e3nn", "sann"):
+        assert base in n
+        assert f"{base}+mlp" in n and f"{base}+noise" in n
+
+
+def test_unknown_name_lists_valid_and_close_match():
+    with pytest.raises(ValueError, match=r"did you mean 'egnn'.*Valid: schnet"):
+        build("egn")
+    with pytest.raises(ValueError, match=r"unknown modifier 'mpl'.*\+mlp"):
+        build("egnn+mpl")
+    with pytest.raises(ValueError, match="repeats a modifier"):
+        build("egnn+mlp+mlp")
+
+
+def test_unknown_hparam_and_modifier_hparams():
+    with pytest.raises(ValueError, match="does not accept hyperparameter.*hiden.*accepted: hidden"):
+        build("egnn", hiden=3)
+    with pytest.raises(ValueError, match=r"needs the '\+noise' modifier"):
+        build("egnn", noise_std=0.01)
+    for bad in (0.0005, 0.2):
+        with pytest.raises(ValueError, match="noise_std must be within"):
+            build("egnn+noise", noise_std=bad)
+
+
+def test_modifiers_compose_in_any_order():
+    a = build("egnn+noise+mlp", hidden=8, layers=1, noise_std=0.05)
+    b = build("EGNN+mlp+noise", hidden=8, layers=1)
+    for m in (a, b):
+        assert m.symmetry_class == "symmetry-breaking"
+        assert type(m.base).__name__ == "NoisyPositions"
+    assert a.base.noise_std == 0.05
+
+
+@pytest.mark.parametrize("name", ["egnn", "painn", "egnn+noise", "painn+mlp"])
+def test_symmetry_class_and_output_shape(name):
+    model = build(name, hidden=8, layers=1, out_vectors=2)
+    assert model.symmetry_class in SYMMETRY_CLASSES
+    batch = random_molecules((3, 4))
+    assert model(batch).shape == (7, 6)
+
+
+def test_bad_inputs_raise_value_error_naming_the_problem():
+    model = build("egnn", hidden=8, layers=1, num_atom_types=10)
+    good = sample([1, 6, 8], torch.randn(3, 3))
+    with pytest.raises(ValueError, match="atomic number 12 at atom 1.*num_atom_types=10"):
+        model(sample([1, 12, 8], torch.randn(3, 3)))
+    bad = good.clone()
+    bad.pos = torch.randn(3, 2)
+    with pytest.raises(ValueError, match="'pos' must be a \\(N, 3\\)"):
+        model(bad)
+    bad = good.clone()
+    bad.pos[2, 0] = float("nan")
+    with pytest.raises(ValueError, match="non-finite coordinate at atom 2"):
+        model(bad)
+    bad = good.clone()
+    bad.node_attr = torch.randn(3, 2)
+    with pytest.raises(ValueError, match="node_attr of width 2.*node_attr_dim=0"):
+        model(bad)
+
+
+def test_noise_only_in_training():
+    torch.manual_seed(0)
+    model = build("egnn+noise", hidden=8, layers=1, noise_std=0.1)
+    batch = random_molecules((4,))
+    model.eval()
+    assert torch.equal(model(batch), model(batch))
+    model.train()
+    assert not torch.allclose(model(batch), model(batch))
