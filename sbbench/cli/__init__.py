@@ -6,9 +6,9 @@ Each subcommand lives in ``sbbench/cli/<name>.py`` and exposes
 * ``add_arguments(parser)``: fills an :class:`argparse.ArgumentParser`;
 * ``run(args) -> int``: does the work and returns the exit code.
 
-Subcommands are looked up in :data:`COMMANDS` (a registry, not an if-chain) and
-imported lazily, so ``sbbench --help`` stays fast and a subcommand's heavy
-dependencies are only imported when it runs.
+Subcommands are looked up in :data:`COMMANDS` (a registry, not an if-chain).
+Their modules are imported to build ``--help``, so they keep module-level
+imports light and import heavy dependencies (torch, PyG, h5py) inside ``run``.
 
 Exit codes
 ----------
