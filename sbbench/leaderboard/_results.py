@@ -27,6 +27,7 @@ import datetime as _dt
 import gzip
 import hashlib
 import json
+import math
 import os
 import platform
 import subprocess
@@ -78,8 +79,25 @@ def content_hash(results: Mapping[str, Any]) -> str:
     body = {k: v for k, v in results.items() if k != "content_hash"}
     try:
         return hashlib.sha256(_canonical(body)).hexdigest()
-    except ValueError as exc:  # NaN/inf: allow_nan=False
-        raise ValueError(f"results contain a non-finite number ({exc})") from None
+    except ValueError:  # NaN/inf: allow_nan=False
+        raise ValueError(f"{_first_nonfinite(body, '')}: NaN or infinity is not allowed") from None
+
+
+def _first_nonfinite(obj: Any, path: str) -> str:
+    """Path of the first NaN/inf in nested JSON data ('' if there is none)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return path or "<top level>"
+    items = (
+        obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, list) else ()
+    )
+    for key, value in items:
+        found = _first_nonfinite(
+            value,
+            f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key)),
+        )
+        if found:
+            return found
+    return ""
 
 
 def _np(x: Any) -> np.ndarray:
