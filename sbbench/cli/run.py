@@ -1,0 +1,119 @@
+"""Train and evaluate a model on a dataset with k-fold cross-validation.
+
+Defaults come from baselines/<model>/<dataset>.yaml (the papers' settings);
+flags override them. Results, the resolved config, a log, checkpoints and
+plots are written to --out (default runs/<dataset>/<model>/<timestamp>).
+
+Examples:
+  sbbench run --model relaxed_e3nn --dataset qm7x
+  sbbench run --model egnn+mlp --dataset square --loss cd --folds 10
+  sbbench run --model painn --dataset h2o_modes:asym --quick
+  sbbench run --model sann --dataset qm7x --seeds 0,1,2 --out runs/sann-qm7x
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "train and evaluate a model with k-fold cross-validation (writes results.json)"
+
+
+def _seeds(text: str) -> list[int]:
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"seeds must be comma-separated integers: {text!r}"
+        ) from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", required=True, help="model name, e.g. egnn, painn+mlp (sbbench ls)"
+    )
+    parser.add_argument(
+        "--dataset", required=True, help="dataset[:task], e.g. qm7x, h2o_modes:asym"
+    )
+    parser.add_argument("--folds", type=int, help="number of cross-validation folds")
+    parser.add_argument("--epochs", type=int, help="training epochs per fold")
+    parser.add_argument("--seed", type=int, help="a single seed (same as --seeds N)")
+    parser.add_argument("--seeds", type=_seeds, help="comma-separated seeds, e.g. 0,1,2")
+    parser.add_argument("--loss", choices=["sbcd", "cd", "mse"], help="training loss")
+    parser.add_argument("--lr", type=float, help="(max) learning rate")
+    parser.add_argument("--batch-size", type=int, help="molecules per batch")
+    parser.add_argument("--device", choices=["cpu", "cuda"], help="training device")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: min(2, cores))")
+    parser.add_argument("--out", help="output folder (default runs/<dataset>/<model>/<time>)")
+    parser.add_argument("--config", help="YAML file with config keys (overrides the baseline)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 epochs, 2 folds")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or summary table")
+
+
+def run(args: argparse.Namespace) -> int:
+    import math
+
+    from sbbench.training import resolve_config, run_experiment
+
+    seeds = args.seeds if args.seeds else ([args.seed] if args.seed is not None else None)
+    overrides = {
+        "folds": args.folds,
+        "epochs": args.epochs,
+        "seeds": seeds,
+        "loss": args.loss,
+        "lr": args.lr,
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "threads": args.threads,
+    }
+    cfg = resolve_config(
+        args.model, args.dataset, config_file=args.config, overrides=overrides, quick=args.quick
+    )
+    if cfg.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda requested but torch sees no CUDA device")
+    if not args.quiet:
+        _curie_summary(cfg)
+    outcome = run_experiment(cfg, args.out, quiet=args.quiet)
+    res = outcome.results
+    if not args.quiet:
+        print(
+            f"\n{cfg.model} on {cfg.dataset}{':' + cfg.task if cfg.task else ''} "
+            f"({res['symmetry_class']}, {res['n_params']} parameters, loss {cfg.loss})"
+        )
+        cols = ("val SBCD", "test CD", "test SBCD", "equiv.err")
+        print(f"{'seed':>4} {'fold':>4} " + " ".join(f"{c:>10}" for c in cols))
+        for f in res["folds"]:
+            eq = f["equivariance_error"]
+            eq_s = "n/a" if eq is None else f"{eq:.1e}"
+            print(
+                f"{f['seed']:>4} {f['fold']:>4} {f['val']['sbcd']:>10.5f} "
+                f"{f['test']['cd']:>10.5f} {f['test']['sbcd']:>10.5f} {eq_s:>10}"
+            )
+        s = res["summary"]
+        for key, label in (("test_cd", "test CD"), ("test_sbcd", "test SBCD")):
+            std = s[key]["std"]
+            print(f"{label:>10}: {s[key]['mean']:.5f} ± {0.0 if math.isnan(std) else std:.5f}")
+    print(f"results: {outcome.out_dir / 'results.json'}")
+    if not args.quiet:
+        print(
+            "next: sbbench submit "
+            + str(outcome.out_dir / "results.json")
+            + "   (adds a row to leaderboards/"
+            + cfg.dataset
+            + ".csv)"
+        )
+    if outcome.interrupted:
+        print("interrupted: the finished folds above were kept")
+        return 130
+    return 0
+
+
+def _curie_summary(cfg) -> None:
+    """Print the Curie check (does the target break the input symmetry?) if available."""
+    try:
+        from sbbench.curie import summary_line
+    except ImportError:
+        return
+    print(summary_line(cfg.dataset, cfg.task, cfg.dataset_options))

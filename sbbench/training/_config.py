@@ -1,0 +1,172 @@
+"""Run configuration: the papers' defaults from ``baselines/``, overridden by flags.
+
+Resolution order (later wins):
+
+1. :class:`RunConfig` field defaults (the SANN paper's protocol: AdamW,
+   OneCycle with max lr 1e-4, 100 epochs, 10 folds, SBCD loss);
+2. ``baselines/<model>/<dataset>.yaml`` if it exists, else
+   ``baselines/<base model>/<dataset>.yaml`` (``egnn+mlp`` falls back to ``egnn``);
+3. a ``--config FILE`` (same YAML keys);
+4. command-line flags; ``--quick`` last (few epochs, 2 folds, tiny widths kept).
+
+A baseline YAML holds any :class:`RunConfig` field, e.g.::
+
+    epochs: 100
+    folds: 10
+    optimizer: adamw
+    lr: 1.0e-4
+    scheduler: onecycle
+    model_hparams: {hidden: 64, layers: 3}
+    dataset_options: {}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["RunConfig", "resolve_config", "baseline_file", "LOSSES", "OPTIMIZERS", "SCHEDULERS"]
+
+LOSSES = ("sbcd", "cd", "mse")
+OPTIMIZERS = ("adamw", "adam", "sgd")
+SCHEDULERS = ("onecycle", "constant")
+
+
+@dataclasses.dataclass
+class RunConfig:
+    """Everything that determines a run; saved as ``config.yaml`` next to the results."""
+
+    model: str
+    dataset: str
+    task: str | None = None
+    dataset_options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    model_hparams: dict[str, Any] = dataclasses.field(default_factory=dict)
+    folds: int = 10
+    seeds: list[int] = dataclasses.field(default_factory=lambda: [0])
+    epochs: int = 100
+    batch_size: int = 32
+    optimizer: str = "adamw"
+    lr: float = 1e-4
+    weight_decay: float = 1e-2
+    momentum: float = 0.9
+    scheduler: str = "onecycle"
+    loss: str = "sbcd"
+    metric: dict[str, Any] = dataclasses.field(
+        default_factory=lambda: {"symmetric": True, "reduction": "mean", "squared": True}
+    )
+    split_protocol: str | None = None
+    split_group: str | None = None
+    split_fractions: list[float] | None = None
+    device: str = "cpu"
+    threads: int | None = None
+    equivariance_samples: int = 2
+    hparam_selection: str = "paper defaults (baselines/)"
+    baseline: str | None = None
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field."""
+        checks = [
+            ("loss", self.loss, LOSSES),
+            ("optimizer", self.optimizer, OPTIMIZERS),
+            ("scheduler", self.scheduler, SCHEDULERS),
+            ("device", self.device, ("cpu", "cuda")),
+        ]
+        for name, value, valid in checks:
+            if value not in valid:
+                close = difflib.get_close_matches(str(value), valid, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"{name} must be one of {', '.join(valid)}; got {value!r}{hint}")
+        for name in ("folds", "epochs", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if not self.seeds:
+            raise ValueError("at least one seed is needed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _baselines_dir() -> Path:
+    from sbbench._paths import repo_root
+
+    root = repo_root()
+    if root is not None:
+        return root / "baselines"
+    from importlib import resources
+
+    return Path(str(resources.files("sbbench._baselines")))
+
+
+def baseline_file(model: str, dataset: str) -> Path | None:
+    """The baseline YAML for ``model`` on ``dataset`` (``name`` without ``:task``), if any."""
+    base = _baselines_dir()
+    for m in (model, model.split("+")[0]):
+        path = base / m / f"{dataset}.yaml"
+        if path.is_file():
+            return path
+    return None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
+    fields = {f.name for f in dataclasses.fields(RunConfig)}
+    unknown = sorted(set(data) - fields)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], fields, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"{path}: unknown config key {unknown[0]!r}{hint}")
+    return data
+
+
+def _merge(cfg: dict[str, Any], update: dict[str, Any]) -> None:
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(cfg.get(key), dict):
+            cfg[key] = {**cfg[key], **value}
+        else:
+            cfg[key] = value
+
+
+QUICK = {"epochs": 3, "folds": 2}
+"""What ``--quick`` sets: a smoke run that exercises every step in seconds."""
+
+
+def resolve_config(
+    model: str,
+    dataset: str,
+    *,
+    config_file: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    quick: bool = False,
+) -> RunConfig:
+    """Build the :class:`RunConfig` for ``model`` on ``dataset`` (``"h2o_modes:asym"`` allowed)."""
+    name, _, task = dataset.partition(":")
+    cfg: dict[str, Any] = RunConfig(model=model, dataset=name).to_dict()
+    path = baseline_file(model, name)
+    if path is not None:
+        _merge(cfg, _read_yaml(path))
+        cfg["baseline"] = f"baselines/{path.parent.name}/{path.name}"
+    if config_file is not None:
+        p = Path(config_file)
+        if not p.is_file():
+            raise FileNotFoundError(f"config file {p} does not exist")
+        _merge(cfg, _read_yaml(p))
+    _merge(cfg, {k: v for k, v in (overrides or {}).items() if v is not None})
+    if quick:
+        _merge(cfg, QUICK)
+    cfg["model"], cfg["dataset"] = model, name
+    if task:
+        cfg["task"] = task
+    run = RunConfig(**cfg)
+    run.validate()
+    return run

@@ -1,0 +1,292 @@
+"""``sbbench run``: k-fold cross-validation of one model on one dataset, end to end.
+
+For every (seed, fold): build the model with the seed, train it on the fold's
+training part (:func:`~sbbench.training._loop.train_fold`), select the epoch
+with the best validation SBCD, and score the test part with CD and SBCD and
+the model's measured equivariance error. Everything lands in ``out_dir``:
+
+``results.json``   the schema of :mod:`sbbench.leaderboard` incl. test predictions
+``config.yaml``    the resolved :class:`RunConfig`
+``run.log``        a log of the run
+``checkpoints/``   the selected weights of every (seed, fold)
+``curves.png``     train loss and validation SBCD per fold
+``arrows.png``     predicted vs true vectors on one test molecule (3D)
+
+Ctrl-C stops after cleaning up: finished folds are kept and written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import yaml
+
+from ._config import RunConfig
+from ._loop import evaluate, train_fold
+
+__all__ = ["run_experiment", "default_out_dir", "RunOutcome"]
+
+log = logging.getLogger("sbbench.run")
+
+
+@dataclasses.dataclass
+class RunOutcome:
+    """What :func:`run_experiment` returns."""
+
+    results: dict[str, Any]
+    out_dir: Path
+    interrupted: bool
+
+
+def default_out_dir(cfg: RunConfig) -> Path:
+    """``runs/<dataset>[:task]/<model>/<UTC timestamp>``."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    name = cfg.dataset + (f"-{cfg.task}" if cfg.task else "")
+    return Path("runs") / name / cfg.model / stamp
+
+
+def _load_dataset(cfg: RunConfig):
+    from sbbench.datasets import load
+
+    options = dict(cfg.dataset_options)
+    if cfg.task:
+        options["task"] = cfg.task
+    return load(cfg.dataset, **options)
+
+
+def _model_hparams(cfg: RunConfig, sample: Any) -> dict[str, Any]:
+    hp: dict[str, Any] = {"out_vectors": int(sample.y.shape[1]) // 3}
+    attr = getattr(sample, "node_attr", None)
+    if attr is not None:
+        hp["node_attr_dim"] = int(attr.shape[1])
+    hp.update(cfg.model_hparams)
+    return hp
+
+
+def _fold_seed(seed: int, fold: int) -> int:
+    return seed * 1000 + fold
+
+
+def _setup_logging(out_dir: Path) -> logging.Handler:
+    handler = logging.FileHandler(out_dir / "run.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    return handler
+
+
+def run_experiment(
+    cfg: RunConfig,
+    out_dir: str | Path | None = None,
+    *,
+    quiet: bool = False,
+    command: str | None = None,
+) -> RunOutcome:
+    """Run the k-fold cross-validation of ``cfg`` and write its outputs to ``out_dir``."""
+    from torch_geometric.loader import DataLoader
+
+    from sbbench.datasets import kfold
+    from sbbench.leaderboard import dataset_sha256, geometry_hash, make_results, write_results
+    from sbbench.models import build
+    from sbbench.testing import equivariance_error
+
+    cfg.validate()
+    torch.set_num_threads(cfg.threads or max(1, min(2, os.cpu_count() or 1)))
+    out = Path(out_dir) if out_dir is not None else default_out_dir(cfg)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "checkpoints").mkdir(exist_ok=True)
+    handler = _setup_logging(out)
+    try:
+        (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        dataset = _load_dataset(cfg)
+        hparams = _model_hparams(cfg, dataset[0])
+        log.info(
+            "dataset %s: %d samples; model %s %s", cfg.dataset, len(dataset), cfg.model, hparams
+        )
+        splits = kfold(
+            dataset, cfg.folds, cfg.seeds[0], group=cfg.split_group, protocol=cfg.split_protocol
+        )
+        protocol = cfg.split_protocol or getattr(dataset, "protocol", "random")
+        if cfg.split_group:
+            protocol = "grouped"
+
+        runs = [(seed, f) for seed in cfg.seeds for f in range(len(splits))]
+        bar = _progress(len(runs) * cfg.epochs, quiet)
+        folds: list[dict[str, Any]] = []
+        curves: list[dict[str, Any]] = []
+        interrupted = False
+        n_params, symmetry_class = 0, "unknown"
+        start = time.perf_counter()
+        try:
+            for seed, f in runs:
+                train_idx, val_idx, test_idx = (torch.as_tensor(s) for s in splits[f])
+                torch.manual_seed(_fold_seed(seed, f))
+                model = build(cfg.model, **hparams).to(cfg.device)
+                n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+                symmetry_class = getattr(model, "symmetry_class", "unknown")
+                gen = torch.Generator().manual_seed(_fold_seed(seed, f))
+                loader = DataLoader(
+                    dataset[train_idx], batch_size=cfg.batch_size, shuffle=True, generator=gen
+                )
+                val_loader = DataLoader(dataset[val_idx], batch_size=cfg.batch_size)
+                test_loader = DataLoader(dataset[test_idx], batch_size=cfg.batch_size)
+
+                def on_epoch(epoch, train_loss, val, seed=seed, f=f):
+                    bar.set_postfix(
+                        seed=seed, fold=f, loss=f"{train_loss:.4f}", val_sbcd=f"{val['sbcd']:.4f}"
+                    )
+                    bar.update(1)
+
+                fit = train_fold(model, loader, val_loader, cfg, on_epoch=on_epoch)
+                test = evaluate(model, test_loader, cfg.metric, keep_predictions=True)
+                eq = _equivariance(model, dataset[test_idx], cfg, equivariance_error)
+                torch.save(model.state_dict(), out / "checkpoints" / f"seed{seed}_fold{f}.pt")
+                ids = lambda idx: [int(i) for i in idx]  # noqa: E731
+                folds.append(
+                    {
+                        "fold": f,
+                        "seed": seed,
+                        "val": fit.best_val,
+                        "test": {"cd": test["cd"], "sbcd": test["sbcd"]},
+                        "best_epoch": fit.best_epoch,
+                        "epochs": cfg.epochs,
+                        "train_time_s": fit.train_time_s,
+                        "equivariance_error": eq,
+                        "split": {
+                            "train": ids(train_idx),
+                            "val": ids(val_idx),
+                            "test": ids(test_idx),
+                        },
+                        "predictions": test["predictions"],
+                    }
+                )
+                curves.append({"label": f"seed {seed} fold {f}", **dataclasses.asdict(fit)})
+                log.info(
+                    "seed %d fold %d: best epoch %d, val SBCD %.5f, test CD %.5f, test SBCD %.5f, "
+                    "equivariance error %s",
+                    seed,
+                    f,
+                    fit.best_epoch,
+                    fit.best_val["sbcd"],
+                    test["cd"],
+                    test["sbcd"],
+                    eq,
+                )
+        except KeyboardInterrupt:
+            interrupted = True
+            log.warning("interrupted after %d finished fold(s)", len(folds))
+        finally:
+            bar.close()
+        if not folds:
+            raise KeyboardInterrupt if interrupted else RuntimeError("no fold finished")
+
+        samples = [
+            {
+                "id": int(d.idx),
+                "mol_id": int(d.mol_id) if getattr(d, "mol_id", None) is not None else None,
+                "geometry_hash": geometry_hash(d.z, d.pos),
+            }
+            for d in dataset
+        ]
+        results = make_results(
+            dataset={
+                "name": cfg.dataset,
+                "version": str(getattr(dataset, "version", "unknown")),
+                "sha256": dataset_sha256(dataset),
+                "options": {**cfg.dataset_options, **({"task": cfg.task} if cfg.task else {})},
+            },
+            task=cfg.task or "default",
+            model=cfg.model,
+            symmetry_class=symmetry_class,
+            loss=cfg.loss,
+            hyperparameters={"model": hparams, "training": _training_hparams(cfg)},
+            hparam_selection=cfg.hparam_selection,
+            n_params=n_params,
+            split={
+                "protocol": protocol,
+                "n_folds": len(splits),
+                "group_by": cfg.split_group,
+                "fractions": cfg.split_fractions,
+            },
+            folds=folds,
+            train_time_s=time.perf_counter() - start,
+            command=command or _reproduce_command(cfg),
+            metric=cfg.metric,
+            samples=samples,
+            device=cfg.device,
+        )
+        write_results(out / "results.json", results)
+        _plots(out, curves, folds, dataset)
+        return RunOutcome(results=results, out_dir=out, interrupted=interrupted)
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+
+
+def _training_hparams(cfg: RunConfig) -> dict[str, Any]:
+    keys = ("epochs", "batch_size", "optimizer", "lr", "weight_decay", "scheduler", "folds")
+    out = {k: getattr(cfg, k) for k in keys}
+    if cfg.optimizer == "sgd":
+        out["momentum"] = cfg.momentum
+    return out
+
+
+def _reproduce_command(cfg: RunConfig) -> str:
+    argv = ["sbbench", *sys.argv[1:]] if sys.argv and "sbbench" in sys.argv[0] else None
+    if argv:
+        return shlex.join(argv)
+    ds = cfg.dataset + (f":{cfg.task}" if cfg.task else "")
+    return shlex.join(["sbbench", "run", "--model", cfg.model, "--dataset", ds])
+
+
+def _equivariance(model, samples, cfg: RunConfig, measure) -> float | None:
+    """Relative equivariance error of the trained model on (up to 64) test samples."""
+    from torch_geometric.data import Batch
+
+    if cfg.equivariance_samples <= 0:
+        return None
+    data = Batch.from_data_list(list(samples[: min(64, len(samples))]))
+    try:
+        return float(measure(model, data, n_samples=cfg.equivariance_samples))
+    except ValueError as exc:  # e.g. an identically zero output
+        log.warning("equivariance error not measured: %s", exc)
+        return None
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None: ...
+    def set_postfix(self, **kw: Any) -> None: ...
+    def close(self) -> None: ...
+
+
+def _progress(total: int, quiet: bool):
+    if quiet:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="epoch", dynamic_ncols=True, file=sys.stderr)
+
+
+def _plots(out: Path, curves: list[dict[str, Any]], folds: list[dict[str, Any]], dataset) -> None:
+    from ._plots import plot_arrows, plot_curves
+
+    plot_curves(out / "curves.png", curves)
+    first = folds[0]["predictions"][0]
+    sample = dataset[int(first["id"])]
+    plot_arrows(
+        out / "arrows.png",
+        sample.pos.numpy(),
+        sample.z.numpy(),
+        np.asarray(first["pred"]),
+        np.asarray(first["target"]),
+        title=f"sample {first['id']}",
+    )
