@@ -91,8 +91,9 @@ def best_equivariant_score(
     starts = [np.zeros(basis.shape[1])] + [basis.T @ v for v in gy]
     scale = max(float(np.abs(y).max()), 1e-3)
     starts += [rng.normal(scale=scale, size=basis.shape[1]) for _ in range(n_random)]
+    unique = {tuple(np.round(c, 8)): c for c in starts}  # symmetric targets repeat starts
     best_c, best = starts[0], score(starts[0])
-    for c0 in starts:
+    for c0 in unique.values():
         res = minimize(score, c0, method="Powell", options={"xtol": 1e-10, "ftol": 1e-13})
         if res.fun < best:
             best, best_c = float(res.fun), res.x

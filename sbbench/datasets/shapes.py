@@ -80,8 +80,6 @@ def equivariant_optimum(
     """
     from scipy.optimize import minimize_scalar
 
-    from sbbench.metrics import chamfer
-
     h2 = (side / 2.0) ** 2
     scale = 8.0 if reduction == "sum" else 1.0
     factor = 2.0 if symmetric else 1.0
@@ -91,15 +89,22 @@ def equivariant_optimum(
         return factor * scale * (2.0 / 3.0) * h2
     cube, y = cube_vertices(side), target_shape(task, side, seed)
 
-    def f(a: float) -> float:
-        return float(chamfer(a * cube, y, symmetric=symmetric, reduction=reduction))
+    def f(a: np.ndarray) -> np.ndarray:
+        d2 = ((a[:, None, None, None] * cube[None, :, None] - y[None, None]) ** 2).sum(-1)
+        pred_to_y, y_to_pred = d2.min(axis=2), d2.min(axis=1)  # (A, 8) each
+        red = np.sum if reduction == "sum" else np.mean
+        out = red(pred_to_y, axis=1)
+        return out + red(y_to_pred, axis=1) if symmetric else out
 
     grid = np.linspace(-4.0, 4.0, 8001)
-    a0 = grid[int(np.argmin([f(a) for a in grid]))]
+    a0 = grid[int(np.argmin(f(grid)))]
     res = minimize_scalar(
-        f, bounds=(a0 - 1e-3, a0 + 1e-3), method="bounded", options={"xatol": 1e-12}
+        lambda a: float(f(np.array([a]))[0]),
+        bounds=(a0 - 1e-3, a0 + 1e-3),
+        method="bounded",
+        options={"xatol": 1e-12},
     )
-    return min(float(res.fun), f(a0))
+    return min(float(res.fun), float(f(np.array([a0]))[0]))
 
 
 @register("shapes")
