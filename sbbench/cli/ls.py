@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 
 HELP = "list models, datasets and metrics with one-line descriptions"
 
@@ -30,8 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _first_line(obj: object) -> str:
+    """First docstring line, without reStructuredText markup (``x``, :func:`x`)."""
     doc = (getattr(obj, "__doc__", None) or "").strip()
-    return doc.splitlines()[0].strip() if doc else "(no description)"
+    if not doc:
+        return "(no description)"
+    line = re.sub(r":\w+:`([^`]*)`", r"\1", doc.splitlines()[0].strip())
+    return line.replace("``", "")
 
 
 def _unavailable(what: str, exc: BaseException) -> list[tuple[str, str]]:

@@ -1,0 +1,157 @@
+"""CLI: sbbench submit / validate / leaderboard / ls (exit codes, one-line errors, help)."""
+
+import copy
+import sys
+
+import pytest
+import torch
+
+import sbbench.cli as cli
+from sbbench.leaderboard import content_hash, write_results
+from tests.leaderboard._factory import build_results, register_toy
+
+torch.set_num_threads(1)
+
+MINE = ("submit", "validate", "leaderboard", "ls")
+
+
+@pytest.fixture
+def sbbench(monkeypatch, capsys):
+    """Run ``sbbench ARGS`` in-process; returns (exit code, stdout, stderr).
+
+    Only this file's subcommands are registered, so the tests do not depend on the
+    state of other subcommands.
+    """
+    monkeypatch.setattr(cli, "COMMANDS", {k: v for k, v in cli.COMMANDS.items() if k in MINE})
+    monkeypatch.delenv("SBBENCH_LEADERBOARDS", raising=False)
+
+    def run(*args):
+        code = cli.main([str(a) for a in args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("results")
+    good = [build_results(tag=t) for t in range(2)]
+    one_seed = build_results(tag=5, seeds=(4,))
+    bad = copy.deepcopy(good[0])
+    bad["folds"][2]["predictions"][1]["pred"][3][1] -= 0.3
+    bad["content_hash"] = content_hash(bad)
+    return {
+        "good0": write_results(d / "good0.json", good[0]),
+        "good1": write_results(d / "good1.json", good[1]),
+        "one_seed": write_results(d / "one_seed.json", one_seed),
+        "bad": write_results(d / "bad.json", bad),
+    }
+
+
+def test_submit_then_leaderboard(sbbench, files, tmp_path, monkeypatch):
+    register_toy(monkeypatch)
+    code, out, err = sbbench("submit", files["good0"], "--dir", tmp_path)
+    assert code == 0, err
+    assert out.startswith("accepted: submission ") and "rank 1 of 1" in out
+    assert (tmp_path / "toy.csv").is_file()
+    code, out, err = sbbench("submit", files["one_seed"], "--dir", tmp_path)
+    assert code == 0 and "warning: only 1 seed(s)" in err and "of 2" in out
+
+    code, out, _ = sbbench("leaderboard", "toy", "--dir", tmp_path)
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "toy (2 submissions)"
+    assert lines[2].split()[:3] == ["rank", "task", "model"]
+    assert [ln.split()[0] for ln in lines[4:]] == ["1", "2"] and "±" in lines[4]
+    code, md, _ = sbbench("leaderboard", "--dir", tmp_path, "--format", "markdown")
+    assert code == 0 and md.startswith("### toy (2 submissions)") and "| rank |" in md
+    code, csv_out, _ = sbbench("leaderboard", "toy", "--dir", tmp_path, "--format", "csv")
+    assert code == 0 and csv_out.startswith("rank,submission_id,") and csv_out.count("\n") == 3
+    code, out, _ = sbbench("leaderboard", "toy", "--dir", tmp_path, "--task", "nope")
+    assert code == 0 and "(no rows)" in out
+
+
+def test_rejections_exit_1_and_leave_the_csv(sbbench, files, tmp_path, monkeypatch):
+    register_toy(monkeypatch)
+    assert sbbench("submit", files["good1"], "--dir", tmp_path)[0] == 0
+    before = (tmp_path / "toy.csv").read_bytes()
+    for name, why in (("good1", "duplicate"), ("bad", "folds[2].test.")):
+        code, out, err = sbbench("submit", files[name], "--dir", tmp_path)
+        assert code == 1 and out == ""
+        assert err.startswith(f"sbbench: error: rejected {files[name]}: ") and why in err
+        assert err.count("\n") == 1  # one line, no traceback
+    assert (tmp_path / "toy.csv").read_bytes() == before
+
+
+def test_unknown_dataset_rejected(sbbench, files, tmp_path):
+    code, _, err = sbbench("submit", files["good0"], "--leaderboard", tmp_path / "x.csv")
+    assert code == 1 and "unknown dataset 'toy'" in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_bad_input_exits_2(sbbench, tmp_path):
+    code, _, err = sbbench("submit", tmp_path / "missing.json")
+    assert code == 2 and "no such results file" in err
+    (tmp_path / "broken.json").write_text("{")
+    code, _, err = sbbench("validate", tmp_path / "broken.json")
+    assert code == 2 and "not valid JSON" in err and err.count("\n") == 1
+    code, _, err = sbbench("leaderboard", "tyo", "--dir", tmp_path)
+    assert code == 2 and "no leaderboard for 'tyo'" in err
+    code, out, _ = sbbench("leaderboard", "--dir", tmp_path / "empty")
+    assert code == 0 and "no leaderboards yet" in out
+
+
+def test_leaderboard_suggests_close_name(sbbench, files, tmp_path, monkeypatch):
+    register_toy(monkeypatch)
+    sbbench("submit", files["good0"], "--dir", tmp_path)
+    code, _, err = sbbench("leaderboard", "tyo", "--dir", tmp_path)
+    assert code == 2 and "Did you mean 'toy'?" in err
+
+
+def test_debug_shows_traceback(sbbench, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        sbbench("--debug", "submit", tmp_path / "missing.json")
+
+
+def test_validate(sbbench, files, monkeypatch):
+    code, out, err = sbbench("validate", files["good0"])
+    assert code == 0 and out.startswith("valid: ") and "recomputed scores OK" in out
+    assert "unknown dataset 'toy'" in err  # a warning here, a rejection in submit
+    code, _, err = sbbench("validate", files["bad"])
+    assert code == 1 and err.startswith("sbbench: error: invalid ") and "folds[2].test." in err
+    code, out, _ = sbbench("validate", files["bad"], "--no-recompute")
+    assert code == 0 and "schema and hash OK" in out
+    register_toy(monkeypatch)
+    assert sbbench("validate", files["good0"], "--strict")[0] == 0
+    code, _, err = sbbench("validate", files["one_seed"], "--strict")
+    assert code == 1 and "only 1 seed" in err
+
+
+@pytest.mark.parametrize("command", MINE)
+def test_help_has_examples(sbbench, command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        sbbench(command, "--help")
+    assert exc.value.code == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text and f"sbbench {command}" in text
+    if command != "ls":
+        assert "exit codes" in text
+
+
+def test_ls_lists_metrics_and_degrades(sbbench, monkeypatch):
+    code, out, _ = sbbench("ls", "metrics")
+    assert code == 0 and out.startswith("metrics:") and "chamfer" in out and "sbcd" in out
+    monkeypatch.setitem(sys.modules, "sbbench.models", None)  # registry missing
+    code, out, _ = sbbench("ls", "models")
+    assert code == 0 and "registry is not available" in out
+
+
+def test_ls_models_from_registry(sbbench):
+    pytest.importorskip("sbbench.models")
+    from sbbench.models import BASE_MODELS
+
+    code, out, _ = sbbench("ls", "models")
+    assert code == 0
+    for name in BASE_MODELS:
+        assert f"\n  {name} " in out
+    assert "+mlp" in out and "+noise" in out
