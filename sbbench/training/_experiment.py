@@ -119,20 +119,21 @@ def run_experiment(
         if cfg.split_group:
             protocol = "grouped"
 
+        probe = build(cfg.model, **hparams)  # fail on bad names/hparams before any training
+        n_params = sum(p.numel() for p in probe.parameters() if p.requires_grad)
+        symmetry_class = getattr(probe, "symmetry_class", "unknown")
+        del probe
         runs = [(seed, f) for seed in cfg.seeds for f in range(len(splits))]
         bar = _progress(len(runs) * cfg.epochs, quiet)
         folds: list[dict[str, Any]] = []
         curves: list[dict[str, Any]] = []
         interrupted = False
-        n_params, symmetry_class = 0, "unknown"
         start = time.perf_counter()
         try:
             for seed, f in runs:
                 train_idx, val_idx, test_idx = (torch.as_tensor(s) for s in splits[f])
                 torch.manual_seed(_fold_seed(seed, f))
                 model = build(cfg.model, **hparams).to(cfg.device)
-                n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-                symmetry_class = getattr(model, "symmetry_class", "unknown")
                 gen = torch.Generator().manual_seed(_fold_seed(seed, f))
                 loader = DataLoader(
                     dataset[train_idx], batch_size=cfg.batch_size, shuffle=True, generator=gen

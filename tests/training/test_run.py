@@ -1,0 +1,159 @@
+"""The training harness: config resolution, determinism, outputs, Ctrl-C, CLI errors."""
+
+import json
+
+import pytest
+import torch
+
+from sbbench.cli import main
+from sbbench.leaderboard import load_results, validate_results
+from sbbench.training import RunConfig, resolve_config, run_experiment
+from sbbench.training import _experiment as experiment
+
+TINY = {"hidden": 8, "layers": 1}
+
+
+def _cfg(**kw) -> RunConfig:
+    base = dict(
+        model="egnn",
+        dataset="square",
+        folds=2,
+        epochs=2,
+        batch_size=2,
+        lr=1e-3,
+        model_hparams=TINY,
+        threads=1,
+        equivariance_samples=1,
+    )
+    base.update(kw)
+    cfg = RunConfig(**base)
+    cfg.validate()
+    return cfg
+
+
+def test_resolve_precedence(tmp_path):
+    cfg = resolve_config("egnn+mlp", "h2o_modes:asym", overrides={"epochs": 7, "lr": None})
+    assert (cfg.model, cfg.dataset, cfg.task, cfg.epochs) == ("egnn+mlp", "h2o_modes", "asym", 7)
+    assert cfg.lr == 1e-4 and cfg.optimizer == "adamw"  # None overrides nothing
+    extra = tmp_path / "c.yaml"
+    extra.write_text("epochs: 5\nmodel_hparams: {hidden: 16}\n")
+    cfg = resolve_config("egnn", "square", config_file=extra, quick=True)
+    assert cfg.epochs == 3 and cfg.folds == 2  # --quick wins over the file
+    assert cfg.model_hparams["hidden"] == 16
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [("epoch: 5\n", "unknown config key 'epoch'.*'epochs'"), ("[1, 2]\n", "expected a mapping")],
+)
+def test_bad_config_file(tmp_path, text, match):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    with pytest.raises(ValueError, match=match):
+        resolve_config("egnn", "square", config_file=bad)
+
+
+def test_bad_values():
+    with pytest.raises(ValueError, match="loss must be one of.*'sbcd'"):
+        resolve_config("egnn", "square", overrides={"loss": "sbdc"})
+    with pytest.raises(ValueError, match="epochs must be >= 1"):
+        resolve_config("egnn", "square", overrides={"epochs": 0})
+
+
+def test_run_is_deterministic_and_writes_everything(tmp_path):
+    a = run_experiment(_cfg(), tmp_path / "a", quiet=True)
+    b = run_experiment(_cfg(), tmp_path / "b", quiet=True)
+    fa, fb = a.results["folds"], b.results["folds"]
+    assert [f["test"] for f in fa] == [f["test"] for f in fb]
+    assert [f["val"] for f in fa] == [f["val"] for f in fb]
+    assert fa[0]["predictions"][0]["pred"] == fb[0]["predictions"][0]["pred"]
+    for name in ("results.json", "config.yaml", "run.log", "curves.png", "arrows.png"):
+        assert (a.out_dir / name).stat().st_size > 0, name
+    assert sorted(p.name for p in (a.out_dir / "checkpoints").iterdir()) == [
+        "seed0_fold0.pt",
+        "seed0_fold1.pt",
+    ]
+    res = load_results(a.out_dir / "results.json")
+    validate_results(res)  # schema, hash and scores recomputed from the predictions
+    assert res["model"] == "egnn" and res["symmetry_class"] == "equivariant"
+    assert res["split"]["protocol"] == "same"
+    # an equivariant model at float32: measured equivariance error is tiny
+    assert all(f["equivariance_error"] < 1e-4 for f in res["folds"])
+    # a different seed changes the numbers (the seed is really used)
+    c = run_experiment(_cfg(seeds=[1], folds=1), tmp_path / "c", quiet=True)
+    assert c.results["folds"][0]["test"] != fa[0]["test"]
+
+
+def test_ctrl_c_keeps_finished_folds(tmp_path, monkeypatch):
+    real = experiment.train_fold
+    calls = {"n": 0}
+
+    def interrupt_second(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "train_fold", interrupt_second)
+    out = run_experiment(_cfg(), tmp_path / "run", quiet=True)
+    assert out.interrupted
+    assert len(out.results["folds"]) == 1
+    assert json.loads((tmp_path / "run" / "results.json").read_text())["folds"][0]["fold"] == 0
+
+
+def test_regularization_is_added(tmp_path):
+    """A model's regularization() enters the loss (relaxed_e3nn's L2 on relaxed weights)."""
+    from sbbench.training._loop import train_fold
+
+    class Reg(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.ones(1))
+
+        def forward(self, batch):
+            return batch.pos * 0 + self.w * 0
+
+        def regularization(self):
+            return 10 * self.w.square().sum()
+
+    from torch_geometric.loader import DataLoader
+
+    from sbbench.datasets import load
+
+    ds = load("square")
+    model = Reg()
+    fit = train_fold(model, DataLoader(ds, 2), DataLoader(ds, 2), _cfg(epochs=5, lr=0.1))
+    assert fit.train_loss[-1] < fit.train_loss[0]
+    assert float(model.w.detach().abs()) < 1
+
+
+def test_cli_errors_are_one_line(capsys):
+    assert main(["run", "--model", "egnm", "--dataset", "square", "--quick"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "egnm" in err and "egnn" in err
+    assert main(["run", "--model", "egnn", "--dataset", "squar", "--quick"]) == 2
+    assert "square" in capsys.readouterr().err
+
+
+def test_cli_quick_run(tmp_path, capsys):
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text("model_hparams: {hidden: 8, layers: 1}\nthreads: 1\nequivariance_samples: 1\n")
+    code = main(
+        [
+            "run",
+            "--model",
+            "egnn",
+            "--dataset",
+            "square",
+            "--quick",
+            "--epochs",
+            "1",
+            "--config",
+            str(cfg),
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    assert capsys.readouterr().out.strip() == f"results: {tmp_path / 'o' / 'results.json'}"
