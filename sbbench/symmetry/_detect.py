@@ -47,8 +47,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial import cKDTree
 
-from ._linalg import perm_keys, perpendicular, procrustes, rotation_about
+from ._linalg import base_atoms, image_keys, perpendicular, procrustes, rotation_about
 
 __all__ = []
 
@@ -100,6 +101,12 @@ def refine_classes(points: np.ndarray, labels: np.ndarray, tol: float) -> np.nda
     ncls = int(cls.max()) + 1
     while True:
         rows = np.sort(dist + cls[None, :] * big, axis=1)
+        if n > 32:  # keep <= 8 order statistics per class (still 1-Lipschitz): cheaper compares
+            sizes = np.bincount(cls)
+            starts = np.cumsum(sizes) - sizes
+            frac = np.linspace(0.0, 1.0, 8)
+            cols = starts[:, None] + np.round(frac[None, :] * (sizes[:, None] - 1)).astype(int)
+            rows = rows[:, np.unique(cols)]
         pi, pj = np.nonzero(np.triu(cls[:, None] == cls[None, :], 1))
         close = np.abs(rows[pi] - rows[pj]).max(axis=1, initial=0.0) <= 2.0 * tol
         close &= np.abs(radius2[pi] - radius2[pj]) <= 2.0 * tol
@@ -131,7 +138,7 @@ def _choose_reference(points: np.ndarray, cls: np.ndarray, tol: float) -> tuple[
     radius = np.linalg.norm(points, axis=1)
     dist = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
     sizes = np.bincount(cls)
-    eligible = radius > min(tol, 0.5 * radius.max())
+    eligible = radius >= 0.5 * radius.max()  # long lever arms: well-conditioned frames
     # classes with an eligible member, smallest first, then farthest from the centre
     order = np.lexsort((-radius, sizes[cls]))
     seen: set[int] = set()
@@ -199,22 +206,33 @@ def _verify(
     step = max(1, _CHUNK // (n * n))
     arange = np.arange(n)
     total = 0
+    tree = None
+    if len(cands) * n * n > _CHUNK:  # large: nearest same-class atom by a k-d tree in 4D
+        lift = float(np.abs(points).max()) * 4.0 + 10.0 * tol + 1.0  # class id as 4th coord
+        tree = cKDTree(np.column_stack([points, cls * lift]))
     for s in range(0, len(cands), step):
         rot = cands[s : s + step]
         mapped = np.einsum("kij,nj->kni", rot, points)
-        d2 = r2[None, :, None] + r2[None, None, :] - 2.0 * mapped @ points.T + penalty
-        near = np.argmin(d2, axis=2)
-        dmin = np.take_along_axis(d2, near[:, :, None], axis=2)[:, :, 0]
+        if tree is None:
+            d2 = r2[None, :, None] + r2[None, None, :] - 2.0 * mapped @ points.T + penalty
+            near = np.argmin(d2, axis=2)
+            dmin = np.take_along_axis(d2, near[:, :, None], axis=2)[:, :, 0]
+        else:
+            query = np.concatenate(
+                [mapped, np.broadcast_to(cls * lift, mapped.shape[:2])[..., None]], -1
+            )
+            dist, near = tree.query(query)
+            dmin = dist**2
         ok = (dmin <= loose2).all(axis=1)
         if not ok.any():
             continue
-        d2, near, kdet = d2[ok], near[ok], dets[s : s + step][ok]
+        mapped, near, kdet = mapped[ok], near[ok], dets[s : s + step][ok]
         bij = (np.sort(near, axis=1) == arange).all(axis=1)
         for k in np.flatnonzero(~bij):  # atoms closer than tol: optimal assignment
-            cost = np.where(np.isfinite(d2[k]), d2[k], 1e30)
-            _, cols = linear_sum_assignment(cost)
-            near[k] = cols
-        good = (d2[np.arange(len(near))[:, None], arange[None, :], near] <= loose2).all(axis=1)
+            cost = ((mapped[k][:, None, :] - points[None, :, :]) ** 2).sum(-1) + penalty
+            _, near[k] = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e30))
+        good = (cls[near] == cls).all(axis=1)
+        good &= (((mapped - points[near]) ** 2).sum(-1) <= loose2).all(axis=1)
         near, kdet = near[good], kdet[good]
         if not len(near):
             continue
@@ -232,38 +250,43 @@ def _verify(
     return np.concatenate(out_p), np.concatenate(out_r), np.concatenate(out_d)
 
 
-def close_group(perms: np.ndarray, dets: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+def close_group(
+    perms: np.ndarray, dets: np.ndarray, base: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Close a set of operations (as permutations + determinants) under composition.
 
-    The first element must be the identity. Returns the closed set, the given
-    elements first (in order), then products in the order found. Raises
+    The first element must be the identity. Operations are identified by the
+    images of the ``base`` atoms (see ``base_atoms``). Returns the closed set, the
+    given elements first (in order), then products in the order found. Raises
     ValueError (naming ``tol``) once more than :data:`MAX_OPERATIONS` are generated.
     """
-    keys = perm_keys(perms, dets)
+    n = perms.shape[1]
+    keys = image_keys(perms[:, base], dets, n)
     _, first = np.unique(keys, return_index=True)
     first.sort()
     perms, dets, keys = perms[first], dets[first], keys[first]
     while True:
-        prod = perms[:, perms]  # [g, h, i] = perm_g[perm_h[i]]: the product g.h
-        pdet = dets[:, None] * dets[None, :]
-        pkeys = perm_keys(prod, pdet).ravel()
+        # key of g.h from the images perm_g[perm_h[base]] only: (G, G, 3) gathers
+        pkeys = image_keys(perms[:, perms[:, base]], np.outer(dets, dets), n).ravel()
         new = ~np.isin(pkeys, keys)
         if not new.any():
             return perms, dets
         _, idx = np.unique(pkeys[new], return_index=True)
         idx = np.flatnonzero(new)[np.sort(idx)]
-        perms = np.concatenate([perms, prod.reshape(-1, perms.shape[1])[idx]])
-        dets = np.concatenate([dets, pdet.ravel()[idx]])
+        g, h = np.divmod(idx, len(perms))
+        perms = np.concatenate([perms, perms[g[:, None], perms[h]]])
+        dets = np.concatenate([dets, dets[g] * dets[h]])
         keys = np.concatenate([keys, pkeys[idx]])
         if len(perms) > MAX_OPERATIONS:
             raise _too_many(len(perms), tol)
 
 
-def _table(perms: np.ndarray, dets: np.ndarray) -> np.ndarray:
+def _table(perms: np.ndarray, dets: np.ndarray, base: np.ndarray) -> np.ndarray:
     """Multiplication table T[g, h] = index of g.h for a closed set."""
-    keys = perm_keys(perms, dets)
+    n = perms.shape[1]
+    keys = image_keys(perms[:, base], dets, n)
     order = np.argsort(keys)
-    pkeys = perm_keys(perms[:, perms], dets[:, None] * dets[None, :])
+    pkeys = image_keys(perms[:, perms[:, base]], np.outer(dets, dets), n)
     return order[np.searchsorted(keys[order], pkeys)]
 
 
@@ -384,13 +407,14 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
     order = np.argsort(dev, kind="stable")
     perms = np.concatenate([ident[None], perms[order]])
     dets = np.concatenate([[1.0], dets[order]])
-    perms, dets = close_group(perms, dets, tol)
+    base = base_atoms(points)
+    perms, dets = close_group(perms, dets, base, tol)
     ops = procrustes(points, points[perms], dets)
     dev_all = np.linalg.norm(points @ np.swapaxes(ops, 1, 2) - points[perms], axis=-1).max(1)
     if np.any(dev_all > tol):
         # products of accepted operations exceed tol: keep the largest consistent subgroup,
         # adding generators greedily from the best-fitting one
-        table = _table(perms, dets)
+        table = _table(perms, dets, base)
         ok = dev_all <= tol
         keep = np.array([0])
         for g in np.argsort(dev_all, kind="stable"):

@@ -7,7 +7,7 @@ from functools import cached_property
 import numpy as np
 
 from ._detect import _subgroup_closure, _table, detect_group
-from ._linalg import perpendicular
+from ._linalg import base_atoms, perpendicular
 from ._naming import schoenflies as _schoenflies
 
 __all__ = ["PointGroup", "detect"]
@@ -229,7 +229,8 @@ class PointGroup:
         pa = perms[:, : self._n]
         dev = np.linalg.norm(vec @ np.swapaxes(ops, 1, 2) - vec[pa], axis=-1).max(axis=1)
         dets = np.sign(np.linalg.det(ops))
-        keep = _subgroup_closure(_table(perms, dets), np.flatnonzero(dev <= tol))
+        table = _table(perms, dets, base_atoms(self._points))
+        keep = _subgroup_closure(table, np.flatnonzero(dev <= tol))
         points = np.concatenate([self._points, atoms + scale * vec])
         sub_perms = np.concatenate([perms[keep], pa[keep] + len(self._points)], axis=1)
         sub_ops = ops[keep]

@@ -11,8 +11,6 @@ import numpy as np
 
 __all__ = []
 
-_HASH_WEIGHTS: dict[int, np.ndarray] = {}
-
 
 def procrustes(source: np.ndarray, targets: np.ndarray, dets: np.ndarray) -> np.ndarray:
     """Orthogonal matrices R_k minimising sum_i |R_k x_i - y_ki|^2 with det(R_k) fixed.
@@ -38,21 +36,30 @@ def procrustes(source: np.ndarray, targets: np.ndarray, dets: np.ndarray) -> np.
     return u @ vt
 
 
-def perm_keys(perms: np.ndarray, dets: np.ndarray) -> np.ndarray:
-    """A 64-bit hash per (permutation, determinant) pair identifying an operation.
+def base_atoms(points: np.ndarray) -> np.ndarray:
+    """Three atoms whose images determine a point-group operation (with its determinant).
 
-    A point-group operation of a point set spanning 3D is fixed by the permutation
-    it induces; for a planar set the identity and the plane reflection share one,
-    so the determinant is part of the key. Random weights make collisions
-    (probability ~2^-64 per pair) negligible.
+    The farthest atom from the centroid, the farthest from the line through it,
+    and the farthest from the plane through both and the centroid. An isometry
+    fixing the centroid is fixed by the images of three points spanning 3D; for a
+    planar structure two points fix it up to the plane reflection, which the
+    determinant tells apart.
     """
-    n = perms.shape[-1]
-    w = _HASH_WEIGHTS.get(n)
-    if w is None:
-        w = np.random.default_rng(n).integers(1, 2**63, size=n, dtype=np.uint64)
-        _HASH_WEIGHTS[n] = w
-    keys = (perms.astype(np.uint64) * w).sum(axis=-1, dtype=np.uint64)
-    return keys * np.uint64(2) + (dets < 0).astype(np.uint64)
+    r = np.linalg.norm(points, axis=1)
+    a = int(np.argmax(r))
+    u = points[a] / max(r[a], 1e-300)
+    perp = points - np.outer(points @ u, u)
+    b = int(np.argmax(np.linalg.norm(perp, axis=1)))
+    normal = np.cross(points[a], points[b])
+    c = int(np.argmax(np.abs(points @ normal)))
+    return np.array([a, b, c])
+
+
+def image_keys(images: np.ndarray, dets: np.ndarray, n: int) -> np.ndarray:
+    """An int64 key per operation from the images (..., 3) of the base atoms (see
+    ``base_atoms``) among ``n`` atoms and the determinant; exact while n**3 < 2**62."""
+    img = images.astype(np.int64)
+    return ((img[..., 0] * n + img[..., 1]) * n + img[..., 2]) * 2 + (dets < 0)
 
 
 def rotation_about(axis: np.ndarray, angle: float) -> np.ndarray:
