@@ -1,6 +1,7 @@
 """Show the ranked leaderboard of a dataset (or of every dataset).
 
-Rows are ranked by ascending mean test SBCD within each task and Chamfer convention;
+Rows are ranked by ascending mean test SBCD among rows with the same dataset
+version, task, split protocol and Chamfer convention (others are not comparable);
 rows whose means agree to 4 significant digits share a rank. Scores are mean ± sample
 std over all (fold, seed) runs.
 
@@ -18,7 +19,7 @@ HELP = "show the ranked leaderboard of a dataset (by test SBCD, ties and std sho
 EPILOG = """examples:
   sbbench leaderboard                         # every dataset
   sbbench leaderboard qm7x
-  sbbench leaderboard h2o_modes --task asym --format markdown >> README.md
+  sbbench leaderboard h2o_modes:asym --format markdown >> README.md
   sbbench leaderboard square --format csv --dir /tmp/boards
 """
 
@@ -48,6 +49,11 @@ def run(args: argparse.Namespace) -> int:
         read_leaderboard,
     )
 
+    if args.dataset and ":" in args.dataset:  # 'h2o_modes:asym' = dataset h2o_modes, task asym
+        args.dataset, _, task = args.dataset.partition(":")
+        if args.task not in (None, task):
+            raise CLIError(f"conflicting tasks: '{task}' in the name but --task {args.task}")
+        args.task = task
     folder = Path(args.dir) if args.dir else default_leaderboard_dir()
     available = sorted(p.stem for p in folder.glob("*.csv")) if folder.is_dir() else []
     if args.dataset is None:

@@ -39,7 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from sbbench.cli import CLIError
-    from sbbench.leaderboard import SubmissionRejected, load_results, rank_rows, read_leaderboard
+    from sbbench.leaderboard import (
+        SubmissionRejected,
+        group_key,
+        load_results,
+        rank_rows,
+        read_leaderboard,
+    )
     from sbbench.leaderboard import submit as submit_results
 
     results = load_results(args.results)  # unreadable file: exit 2
@@ -51,11 +57,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"sbbench: warning: {warning}", file=sys.stderr)
     row = sub.row
     ranked = rank_rows(read_leaderboard(sub.path))
-    group = [
-        (rank, r)
-        for rank, r in ranked
-        if (r["task"], r["cd_convention"]) == (row["task"], row["cd_convention"])
-    ]
+    group = [(rank, r) for rank, r in ranked if group_key(r) == group_key(row)]
     rank = next(rank for rank, r in group if r["content_hash"] == row["content_hash"])
     print(
         f"accepted: submission {row['submission_id']} ({row['model']} on "

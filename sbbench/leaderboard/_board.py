@@ -37,6 +37,7 @@ __all__ = [
     "row_from_results",
     "submit",
     "read_leaderboard",
+    "group_key",
     "rank_rows",
     "format_leaderboard",
 ]
@@ -281,8 +282,20 @@ def _sig(x: float) -> float:
     return float(f"{x:.{TIE_DIGITS}g}")
 
 
+def group_key(row: Mapping[str, Any]) -> tuple[str, ...]:
+    """Rows are ranked against each other only if they agree on this key.
+
+    (dataset, dataset_version, task, split_protocol, cd_convention): scores on other
+    data, under another split protocol (a random split lets conformers of a test
+    molecule into training) or with another Chamfer convention are not comparable.
+    """
+    return tuple(
+        row[c] for c in ("dataset", "dataset_version", "task", "split_protocol", "cd_convention")
+    )
+
+
 def rank_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
-    """Rank rows by ascending ``test_sbcd_mean`` within (dataset, task, cd_convention).
+    """Rank rows by ascending ``test_sbcd_mean`` within each :func:`group_key`.
 
     Competition ranking ("1224"): rows whose means agree to :data:`TIE_DIGITS`
     significant digits share a rank. Groups come in order of first appearance; within a
@@ -290,8 +303,7 @@ def rank_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, dict[str, An
     """
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
-        key = (row["dataset"], row["task"], row["cd_convention"])
-        groups.setdefault(key, []).append(dict(row))
+        groups.setdefault(group_key(row), []).append(dict(row))
     out = []
     for members in groups.values():
         members.sort(key=lambda r: _sig(r["test_sbcd_mean"]))

@@ -318,7 +318,8 @@ ROW_SCHEMA: dict[str, Any] = {
     "description": (
         "One row of leaderboards/<dataset>.csv, written by `sbbench submit` from a validated "
         "results.json. Values are as parsed from the CSV (numbers as numbers, JSON columns as "
-        "JSON text). Ranking: ascending test_sbcd_mean within (dataset, task, cd_convention)."
+        "JSON text). Ranking: ascending test_sbcd_mean among rows with the same dataset, "
+        "dataset_version, task, split_protocol and cd_convention."
     ),
     "type": "object",
     "additionalProperties": False,

@@ -69,6 +69,10 @@ def test_submit_then_leaderboard(sbbench, files, tmp_path, monkeypatch):
     assert code == 0 and csv_out.startswith("rank,submission_id,") and csv_out.count("\n") == 3
     code, out, _ = sbbench("leaderboard", "toy", "--dir", tmp_path, "--task", "nope")
     assert code == 0 and "(no rows)" in out
+    code, out, _ = sbbench("leaderboard", "toy:default", "--dir", tmp_path)
+    assert code == 0 and out.count("\n1 ") + out.count("\n2 ") == 2
+    code, _, err = sbbench("leaderboard", "toy:default", "--task", "x", "--dir", tmp_path)
+    assert code == 2 and "conflicting tasks" in err
 
 
 def test_rejections_exit_1_and_leave_the_csv(sbbench, files, tmp_path, monkeypatch):

@@ -147,9 +147,12 @@ def test_concurrent_submits_from_16_processes(tmp_path, toy_known):
     assert path.read_text().count("\n") == 17
 
 
-def _row(model, mean, std=0.01, task="default", convention='{"reduction":"mean"}'):
+def _row(
+    model, mean, std=0.01, task="default", convention='{"reduction":"mean"}', protocol="random"
+):
     r = {c: None for c in row_columns()}
     r.update(
+        dataset_version="1",
         model=model,
         dataset="toy",
         task=task,
@@ -162,7 +165,7 @@ def _row(model, mean, std=0.01, task="default", convention='{"reduction":"mean"}
         symmetry_class="equivariant",
         n_seeds=3,
         n_folds=10,
-        split_protocol="random",
+        split_protocol=protocol,
         submission_id=model[:12].ljust(12, "0"),
     )
     return r
@@ -176,9 +179,20 @@ def test_ranking_with_ties_and_groups():
         _row("d", 0.2),
         _row("x", 0.5, task="asym"),  # another task: ranked separately
         _row("y", 0.05, convention='{"reduction":"sum"}'),  # another CD convention
+        _row("z", 0.01, protocol="grouped"),  # another split protocol
+        _row("e", 0.2),  # ties with d, listed after it
     ]
     ranked = [(rank, r["model"]) for rank, r in rank_rows(rows)]
-    assert ranked == [(1, "a"), (1, "b"), (3, "d"), (4, "c"), (1, "x"), (1, "y")]
+    assert ranked == [
+        (1, "a"),
+        (1, "b"),
+        (3, "d"),
+        (3, "e"),
+        (5, "c"),
+        (1, "x"),
+        (1, "y"),
+        (1, "z"),
+    ]
 
 
 def test_formats_show_rank_and_std():
