@@ -28,6 +28,7 @@ from collections.abc import Sequence
 # name -> module (relative to this package). Order is the order shown in --help.
 COMMANDS: dict[str, str] = {
     "run": "run",
+    "curie": "curie",
     "demo": "demo",
     "symmetry": "symmetry",
     "submit": "submit",

@@ -1,0 +1,182 @@
+r"""The Curie check: can a strictly equivariant model fit this dataset at all?
+
+Curie's principle: an equivariant f maps an input with symmetry group Sym(x)
+to an output at least as symmetric, :math:`f(x)_{\pi_g(i)} = R_g f(x)_i` for
+every :math:`g \in \mathrm{Sym}(x)`. For every sample this module compares
+Sym(input) (the dataset's ``sym_ops``) with the stabilizer of the target,
+
+.. math:: \mathrm{Stab}(y) = \{g \in \mathrm{Sym}(x) :
+          \max_i \lVert R_g y_i - y_{\pi_g(i)} \rVert \le \varepsilon\},
+
+with :math:`\varepsilon` = ``target_tol`` times the largest target component
+of the sample, and reports the **equivariant floor**: CD and SBCD of the
+symmetrized target :math:`\bar y_i = \frac{1}{|G|} \sum_g R_g^{\top} y_{\pi_g(i)}`
+(the Reynolds projection of y onto the outputs an equivariant model can
+produce; the mean of g·y over Sym(x)). A floor above zero means a strictly
+equivariant model cannot reach a perfect score. The projection is the best
+equivariant output in the least-squares sense; for CD/SBCD the true optimum
+can be a little lower (``sbbench.datasets.best_equivariant_score`` searches for it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CurieReport", "curie_check", "sample_check", "summary_line"]
+
+DEFAULT_TARGET_TOL = 1e-2
+"""Relative tolerance on the target: |R y_i - y_pi(i)| <= 1e-2 * max|y| counts as preserved."""
+
+
+FLOOR_ZERO = 1e-9
+"""Floors below this are round-off of an exactly reachable target, reported as reachable."""
+
+
+@dataclasses.dataclass
+class SampleCurie:
+    """Curie facts of one sample."""
+
+    input_group: str
+    target_group: str
+    order_input: int
+    order_target: int
+    floor_cd: float
+    floor_sbcd: float
+
+    @property
+    def breaks(self) -> bool:
+        return self.order_target < self.order_input
+
+
+@dataclasses.dataclass
+class CurieReport:
+    """Dataset-level summary of :func:`curie_check`."""
+
+    dataset: str
+    n_samples: int
+    n_breaking: int
+    pairs: dict[str, int]
+    floor_cd: float
+    floor_sbcd: float
+    samples: list[SampleCurie]
+
+    @property
+    def fraction_breaking(self) -> float:
+        return self.n_breaking / max(self.n_samples, 1)
+
+    def format(self) -> str:
+        lines = [
+            f"Curie check of {self.dataset}: {self.n_breaking} of {self.n_samples} samples "
+            f"({100 * self.fraction_breaking:.1f}%) have a target less symmetric than the input.",
+        ]
+        for pair, count in sorted(self.pairs.items(), key=lambda kv: -kv[1]):
+            lines.append(f"  {pair}: {count} samples")
+        lines.append(
+            f"Equivariant floor (symmetrized target): CD {self.floor_cd:.5g}, "
+            f"SBCD {self.floor_sbcd:.5g}"
+        )
+        if self.floor_sbcd > FLOOR_ZERO:
+            lines.append(
+                "A strictly equivariant model cannot score below this floor; symmetry-breaking "
+                "or relaxed models can."
+            )
+        return "\n".join(lines)
+
+
+def _image_map(pos_c: np.ndarray, labels: np.ndarray, rot: np.ndarray, tol: float) -> np.ndarray:
+    """pi with R x_i ~ x_pi(i) (same label); ValueError if ``rot`` is no symmetry within tol."""
+    img = pos_c @ rot.T
+    d = np.linalg.norm(img[:, None, :] - pos_c[None, :, :], axis=-1)
+    d[labels[:, None] != labels[None, :]] = np.inf
+    j = d.argmin(axis=1)
+    if d[np.arange(len(j)), j].max() > tol or len(np.unique(j)) != len(j):
+        raise ValueError("an operation of sym_ops does not map the input onto itself")
+    return j
+
+
+def sample_check(
+    pos: Any,
+    z: Any,
+    y: Any,
+    ops: Any,
+    *,
+    tol: float = 0.1,
+    target_tol: float = DEFAULT_TARGET_TOL,
+    metric: dict[str, Any] | None = None,
+) -> SampleCurie:
+    """Curie facts of one sample: input/target groups and the equivariant floor."""
+    from sbbench.metrics import chamfer, sbcd
+    from sbbench.symmetry import schoenflies
+
+    pos = np.asarray(pos, dtype=np.float64)
+    pos_c = pos - pos.mean(0)
+    y = np.asarray(y, dtype=np.float64)
+    ops = np.asarray(ops, dtype=np.float64)
+    n, d = y.shape
+    blocks = y.reshape(n, d // 3, 3)
+    scale = max(float(np.abs(y).max()), 1e-12)
+    ybar = np.zeros_like(blocks)
+    keep = []
+    for g, rot in enumerate(ops):
+        pi = _image_map(pos_c, np.asarray(z), rot, tol)
+        ybar += blocks[pi] @ rot  # R^T y_pi(i), row convention
+        if np.abs(blocks @ rot.T - blocks[pi]).max() <= target_tol * scale:
+            keep.append(g)
+    ybar = (ybar / len(ops)).reshape(n, d)
+    kw = metric or {}
+    return SampleCurie(
+        input_group=schoenflies(ops),
+        target_group=schoenflies(ops[keep]),
+        order_input=len(ops),
+        order_target=len(keep),
+        floor_cd=float(chamfer(ybar, y, **kw)),
+        floor_sbcd=float(sbcd(ybar, y, ops, **kw)),
+    )
+
+
+def curie_check(
+    dataset: Any,
+    *,
+    name: str | None = None,
+    target_tol: float = DEFAULT_TARGET_TOL,
+    metric: dict[str, Any] | None = None,
+) -> CurieReport:
+    """Run :func:`sample_check` on every sample of a dataset (Data contract)."""
+    tol = float(getattr(dataset, "tol", 0.1))
+    samples = [
+        sample_check(
+            d.pos.numpy(),
+            d.z.numpy(),
+            d.y.numpy(),
+            d.sym_ops.numpy(),
+            tol=max(tol, 1e-3),
+            target_tol=target_tol,
+            metric=metric,
+        )
+        for d in dataset
+    ]
+    pairs = Counter(f"{s.input_group} -> {s.target_group}" for s in samples if s.breaks)
+    return CurieReport(
+        dataset=name or type(dataset).__name__,
+        n_samples=len(samples),
+        n_breaking=sum(s.breaks for s in samples),
+        pairs=dict(pairs),
+        floor_cd=float(np.mean([s.floor_cd for s in samples])),
+        floor_sbcd=float(np.mean([s.floor_sbcd for s in samples])),
+        samples=samples,
+    )
+
+
+def summary_line(dataset: str, task: str | None, options: dict[str, Any]) -> str:
+    """The paragraph ``sbbench run`` prints before training."""
+    from sbbench.datasets import load
+
+    opts = dict(options)
+    if task:
+        opts["task"] = task
+    label = dataset + (f":{task}" if task else "")
+    return curie_check(load(dataset, **opts), name=label).format()

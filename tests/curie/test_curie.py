@@ -1,0 +1,48 @@
+"""The Curie check on datasets with known symmetry facts (issue 10, item 1)."""
+
+import numpy as np
+import pytest
+
+from sbbench.cli import main
+from sbbench.curie import curie_check, sample_check
+from sbbench.datasets import load
+
+
+def test_square_floor_is_the_non_deforming_optimum():
+    """The symmetrized rectangle is the square itself; its SANN-convention CD is 0.25."""
+    ds = load("square")
+    report = curie_check(ds, name="square")
+    assert report.n_breaking == report.n_samples == len(ds)
+    assert report.pairs == {"D4h -> D2h": len(ds)}
+    paper = {"symmetric": False, "reduction": "sum"}  # the SANN paper's m(X, Y)
+    report_paper = curie_check(ds, metric=paper)
+    assert report_paper.floor_cd == pytest.approx(0.25, abs=1e-6)
+    assert report_paper.floor_sbcd == pytest.approx(0.25, abs=1e-6)
+    # symmetric mean convention (the sbbench default): both directions, per point
+    assert report.floor_sbcd == pytest.approx(0.125, abs=1e-6)
+
+
+@pytest.mark.parametrize("task, breaks", [("sym", False), ("bend", False), ("asym", True)])
+def test_h2o_modes(task, breaks):
+    report = curie_check(load("h2o_modes", task=task))
+    if breaks:
+        assert report.n_breaking == report.n_samples
+        assert report.pairs == {"C2v -> Cs": report.n_samples}
+        assert report.floor_sbcd > 0.1
+    else:
+        assert report.n_breaking == 0
+        assert report.floor_cd < 1e-9 and report.floor_sbcd < 1e-9
+
+
+def test_sample_check_rejects_non_symmetry():
+    pos = np.array([[0.0, 0, 0], [1.0, 0, 0], [0.0, 2, 0]])
+    with pytest.raises(ValueError, match="does not map the input onto itself"):
+        sample_check(pos, [1, 1, 1], pos, np.stack([np.eye(3), np.diag([-1.0, 1, 1])]))
+
+
+def test_cli(capsys):
+    assert main(["curie", "h2o_modes:asym"]) == 0
+    out = capsys.readouterr().out
+    assert "C2v -> Cs" in out and "cannot score below" in out
+    assert main(["curie", "h2o_modes:sym"]) == 0
+    assert "cannot score below" not in capsys.readouterr().out
