@@ -433,25 +433,40 @@ def _prediction_arrays(p: Mapping[str, Any], path: str):
 def recompute_scores(results: Mapping[str, Any]) -> list[dict[str, float]]:
     """Test CD and SBCD of every fold, recomputed from the stored predictions.
 
-    Returns one ``{"cd", "sbcd"}`` dict per entry of ``results["folds"]`` (means over
-    the fold's test samples, float64, with the results' chamfer convention).
+    Returns one ``{"cd", "sbcd"}`` dict per entry of ``results["folds"]``: the means over
+    the fold's test samples of :func:`sbbench.metrics.chamfer` and
+    :func:`sbbench.metrics.sbcd` (float64, with the results' chamfer convention),
+    evaluated for all samples of a fold at once with ``chamfer_batch``/``sbcd_batch``.
     """
-    from sbbench.metrics import chamfer, sbcd
-
     kwargs = dict(results["metric"])
     out = []
     for i, fold in enumerate(results["folds"]):
-        cds, sbcds = [], []
-        for j, p in enumerate(fold["predictions"]):
-            path = f"folds[{i}].predictions[{j}]"
-            pred, target, ops = _prediction_arrays(p, path)
-            try:
-                cds.append(float(chamfer(pred, target, **kwargs)))
-                sbcds.append(float(sbcd(pred, target, ops, **kwargs)))
-            except (ValueError, TypeError) as exc:
-                raise ValueError(f"{path}: {exc}") from None
-        out.append({"cd": float(np.mean(cds)), "sbcd": float(np.mean(sbcds))})
+        arrays = [
+            _prediction_arrays(p, f"folds[{i}].predictions[{j}]")
+            for j, p in enumerate(fold["predictions"])
+        ]
+        cd, sb = _fold_scores(arrays, kwargs, f"folds[{i}]")
+        out.append({"cd": float(np.mean(cd)), "sbcd": float(np.mean(sb))})
     return out
+
+
+def _fold_scores(arrays, kwargs: dict[str, Any], where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample CD and SBCD of one fold; errors name the offending prediction."""
+    from sbbench.metrics import chamfer, chamfer_batch, sbcd, sbcd_batch
+
+    preds, targets, ops = (list(x) for x in zip(*arrays, strict=True))
+    try:
+        _, cd = chamfer_batch(preds, targets, return_per_sample=True, **kwargs)
+        _, sb = sbcd_batch(preds, targets, ops, return_per_sample=True, **kwargs)
+    except (ValueError, TypeError):
+        for j, (p, t, o) in enumerate(arrays):  # find the sample the error is about
+            try:
+                chamfer(p, t, **kwargs)
+                sbcd(p, t, o, **kwargs)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{where}.predictions[{j}]: {exc}") from None
+        raise
+    return np.asarray(cd, dtype=np.float64), np.asarray(sb, dtype=np.float64)
 
 
 def _close(a: float, b: float, rtol: float, atol: float) -> bool:

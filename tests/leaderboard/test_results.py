@@ -287,3 +287,27 @@ def test_make_results_rejects_unstorable_values():
 def test_make_results_signature_is_keyword_only():
     with pytest.raises(TypeError):
         make_results({"name": "toy"})  # type: ignore[misc]
+
+
+def test_recompute_with_clouds_and_groups_of_different_sizes():
+    rng = np.random.default_rng(3)
+    preds = []
+    for i, (n, ops) in enumerate([(3, C2V), (6, C2V[:2]), (2, C2V[:1])]):
+        target = rng.normal(size=(n, 6))  # k = 2 vectors per atom
+        pred = target @ np.kron(np.eye(2), ops[-1]).T + rng.normal(0, 0.01, (n, 6))
+        preds.append({"id": i, "pred": pred, "target": target, "sym_ops": ops})
+    cd = np.mean([float(chamfer(p["pred"], p["target"])) for p in preds])
+    sb = np.mean([float(sbcd(p["pred"], p["target"], p["sym_ops"])) for p in preds])
+    fold = {
+        "fold": 0,
+        "seed": 0,
+        "val": {"cd": cd, "sbcd": sb},
+        "test": {"cd": cd, "sbcd": sb},
+        "train_time_s": 0.0,
+        "equivariance_error": None,
+        "predictions": preds,
+    }
+    r = build_results(folds=[fold], split={"protocol": "same", "n_folds": 1}, samples=None)
+    again = recompute_scores(r)[0]
+    assert again["cd"] == pytest.approx(cd, rel=1e-9)
+    assert again["sbcd"] == pytest.approx(sb, rel=1e-9) and sb < 0.01 < cd
