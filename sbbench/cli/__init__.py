@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "validate": "validate",
     "leaderboard": "leaderboard",
     "ls": "ls",
+    "sweep": "sweep",
 }
 
 
