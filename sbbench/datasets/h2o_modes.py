@@ -28,6 +28,8 @@ Tasks and symmetry (input: C2v)
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,8 +50,17 @@ EXPERIMENT_CM1 = {"bend": 1594.7, "sym": 3657.1, "asym": 3755.9}
 MODES_FILE = "h2o_modes.json"
 
 
-def read_modes(path: str | Path | None = None, *, check: bool = True) -> dict[str, Any]:
-    """The shipped (or given) modes file, after checking its sha256 against ``<file>.sha256``.
+def read_modes(
+    path: str | Path | None = None, *, checksum: str | Path | None = None
+) -> dict[str, Any]:
+    """The shipped (or given) modes file, after checking its sha256.
+
+    Parameters
+    ----------
+    path
+        A modes JSON file; default: the shipped ``datasets/h2o_modes/h2o_modes.json``.
+    checksum
+        A hex digest or ``*.sha256`` file; default: ``<path>.sha256`` next to the file.
 
     Raises
     ------
@@ -57,8 +68,7 @@ def read_modes(path: str | Path | None = None, *, check: bool = True) -> dict[st
         On a checksum mismatch or a file missing required keys.
     """
     path = Path(path) if path is not None else shipped_file("h2o_modes", MODES_FILE)
-    if check:
-        verify_sha256(path, path.with_name(path.name + ".sha256"))
+    verify_sha256(path, checksum if checksum is not None else path.with_name(path.name + ".sha256"))
     data = json.loads(path.read_text())
     for key in ("numbers", "positions", "modes"):
         if key not in data:
@@ -90,13 +100,23 @@ class H2OModes(SBDataset):
         """Copy the shipped modes file (checksum-verified) into ``raw_dir``."""
         src = shipped_file("h2o_modes", MODES_FILE)
         verify_sha256(src, src.with_name(MODES_FILE + ".sha256"))
-        for name in (MODES_FILE, MODES_FILE + ".sha256"):
-            dst = Path(self.raw_dir) / name
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.write_bytes(src.with_name(name).read_bytes())
+        dst = Path(self.raw_dir) / MODES_FILE
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{MODES_FILE}.tmp")
+        tmp.write_bytes(src.read_bytes())
+        os.replace(tmp, dst)
 
     def build(self) -> list[Data]:
-        ref = read_modes(Path(self.raw_dir) / MODES_FILE)
+        shipped_sum = shipped_file("h2o_modes", MODES_FILE + ".sha256")
+        raw = Path(self.raw_dir) / MODES_FILE
+        try:
+            ref = read_modes(raw, checksum=shipped_sum)
+        except (ValueError, OSError) as exc:
+            warnings.warn(
+                f"h2o_modes: raw copy {raw} is bad ({exc}); copying it again", stacklevel=2
+            )
+            self.download()
+            ref = read_modes(raw, checksum=shipped_sum)
         z = np.asarray(ref["numbers"], dtype=np.int64)
         pos0 = np.asarray(ref["positions"], dtype=np.float64)
         mode = np.asarray(ref["modes"][self.options["task"]]["vector"], dtype=np.float64)

@@ -80,6 +80,18 @@ def test_checksum_mismatch_raises(tmp_path, monkeypatch):
         sd.load("h2o_modes:asym", root=tmp_path / "cache")
 
 
+def test_corrupted_raw_copy_is_replaced(tmp_path):
+    ds = sd.load("h2o_modes:sym", root=tmp_path)
+    folder = tmp_path / "h2o_modes" / ds.cache_key
+    raw = folder / "raw" / "h2o_modes.json"
+    raw.write_text(raw.read_text().replace("3785", "3700"))
+    shutil.rmtree(folder / "processed")
+    with pytest.warns(UserWarning, match="copying it again"):
+        again = sd.load("h2o_modes:sym", root=tmp_path)
+    assert torch.equal(again[0].y, ds[0].y)
+    assert "3785" in raw.read_text()
+
+
 def test_samples_are_rotated_centred_copies(ds, ref):
     assert len(ds) == 2
     pos0 = np.array(ref["positions"])
