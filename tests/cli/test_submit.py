@@ -2,6 +2,7 @@
 
 import copy
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -159,3 +160,27 @@ def test_ls_models_from_registry(sbbench):
     for name in BASE_MODELS:
         assert f"\n  {name} " in out
     assert "+mlp" in out and "+noise" in out
+
+
+def test_separate_process_cli(files, tmp_path, monkeypatch):
+    """The entry point in a fresh interpreter rejects a tampered file: exit 1, one line."""
+    import os
+    import subprocess
+
+    from sbbench.leaderboard import submit
+
+    register_toy(monkeypatch)
+    board = tmp_path / "toy.csv"
+    submit(files["good0"], board)
+    before = board.read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sbbench", "submit", str(files["bad"]), "--leaderboard", board],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr.startswith("sbbench: error: rejected ") and proc.stderr.count("\n") == 1
+    assert board.read_bytes() == before

@@ -210,3 +210,13 @@ def test_formats_show_rank_and_std():
     assert float(parsed[1]["test_sbcd_mean"]) == 0.1234567
     with pytest.raises(ValueError, match="unknown format"):
         format_leaderboard(rows, "html")
+
+
+def test_default_leaderboard_dir(monkeypatch, tmp_path):
+    from sbbench.leaderboard import default_leaderboard_dir
+
+    monkeypatch.setenv("SBBENCH_LEADERBOARDS", str(tmp_path))
+    assert leaderboard_path("qm7x") == tmp_path / "qm7x.csv"
+    monkeypatch.delenv("SBBENCH_LEADERBOARDS")
+    # In a source checkout: the top-level leaderboards/ folder holding schema.json.
+    assert (default_leaderboard_dir() / "schema.json").is_file()
