@@ -143,3 +143,13 @@ def test_order_parameter_makes_the_task_equivariantly_learnable(square_op):
         assert float(sbcd(pred, y, ops, **PAPER)) < 1e-10
         best, _ = sd.best_equivariant_score(pos, y, ops, n_random=2, **PAPER)
         assert best < 1e-10
+
+
+def test_rotated_order_parameter_rotates_with_the_square(sb_root):
+    ds = sd.load("square_order_param", root=sb_root, rotate=True, seed=1)
+    for d in ds:
+        pos, y, vec, ops = (t.double().numpy() for t in (d.pos, d.y, d.node_vec, d.sym_ops))
+        q = d.order_param[0].double().numpy()
+        assert d.num_ops.item() == 8 and not np.allclose(q, np.diag(np.diag(q)), atol=1e-3)
+        assert np.allclose(vec, pos @ q.T, atol=1e-6)
+        assert float(sbcd(pos + vec / np.sqrt(8), y, ops, **PAPER)) < 1e-10
