@@ -11,6 +11,8 @@ EQUIVARIANT = [
     ("egnn", {}),
     ("painn", {"variant": "tensor"}),
     ("painn", {"variant": "vector"}),
+    ("schnet", {}),
+    ("dimenet++", {}),
 ]
 
 SMALL = {"hidden": 16, "layers": 2}
