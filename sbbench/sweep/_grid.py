@@ -116,10 +116,14 @@ def _model_hparam_names(model: str, source: str) -> set[str]:
         cls = model_class(base)
     except ImportError as exc:
         raise ValueError(f"{source}: model {base!r} is not available here ({exc})") from None
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from None
     params = inspect.signature(cls.__init__).parameters
     names = {p for p in params if p not in ("self", "args", "kwargs")}
     for mod in mods:
-        names.update(MODIFIERS.get(mod, ()))
+        if mod not in MODIFIERS:
+            raise ValueError(f"{source}: unknown modifier '+{mod}'{_close(mod, list(MODIFIERS))}")
+        names.update(MODIFIERS[mod])
     return names
 
 

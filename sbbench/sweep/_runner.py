@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -268,7 +269,8 @@ def _run_on_ray(
                         queue.append((task, attempt + 1))
                         continue
                     folder.mkdir(parents=True, exist_ok=True)
-                    (folder / "error.log").write_text(str(exc) + "\n")
+                    trace = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # drop colour codes
+                    (folder / "error.log").write_text(trace + "\n")
                     failures.append(
                         {
                             "point": task.point.id,
