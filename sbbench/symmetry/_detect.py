@@ -59,7 +59,8 @@ MAX_OPERATIONS = 240
 #: Order n of the finite subgroup C_nv / D_nh used to represent C*v / D*h.
 LINEAR_AXIS_ORDER = 8
 
-_CHUNK = 2_000_000  # max candidates * N * N entries verified at once
+_CHUNK = 1_000_000  # max candidates * N * N entries verified at once
+_MAX_ASSIGNMENTS = 2 * MAX_OPERATIONS  # optimal-assignment fallbacks before giving up
 
 
 class GroupResult:
@@ -194,18 +195,47 @@ def _candidate_ops(points: np.ndarray, cls: np.ndarray, tol: float) -> np.ndarra
 
 
 def _verify(
-    points: np.ndarray, cls: np.ndarray, cands: np.ndarray, tol: float
+    points: np.ndarray, cls: np.ndarray, cands: np.ndarray, base: np.ndarray, tol: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Accepted candidates: permutations (K, N), determinants (K,), max deviations (K,)."""
+    """Accepted candidates: permutations (K, N), determinants (K,), max deviations (K,).
+
+    Candidates are first screened on a few probe atoms (the base atoms and the
+    farthest ones), then checked on all atoms, in chunks; more than
+    :data:`MAX_OPERATIONS` distinct accepted operations raise at once.
+    """
     n = len(points)
     r2 = (points**2).sum(-1)
     penalty = np.where(cls[:, None] == cls[None, :], 0.0, np.inf)
     loose2 = (3.0 * tol) ** 2
-    out_r, out_p, out_d = [], [], []
     dets = np.sign(np.linalg.det(cands))
+    if n > 8:  # cheap screen on 8 probe atoms
+        probes = np.unique(np.concatenate([base, np.argsort(-r2)[:8]]))[:8]
+        # Necessary condition: the Procrustes fit on the probes alone has RMS <= tol (the
+        # final fit on all atoms moves each probe by <= tol and cannot fit them better).
+        keep = np.zeros(len(cands), dtype=bool)
+        cands = cands.copy()
+        xp = points[probes]
+        pstep = max(1, _CHUNK // (len(probes) * n))
+        for s in range(0, len(cands), pstep):
+            sl = slice(s, s + pstep)
+            mapped = np.einsum("kij,nj->kni", cands[sl], xp)
+            d2 = r2[probes][None, :, None] + r2[None, None, :] - 2.0 * mapped @ points.T
+            d2 += penalty[probes]
+            near = np.argmin(d2, axis=2)
+            ok = (np.take_along_axis(d2, near[:, :, None], axis=2)[:, :, 0] <= loose2).all(1)
+            if not ok.any():
+                continue
+            fit = procrustes(xp, points[near[ok]], dets[sl][ok])
+            rms2 = ((xp @ np.swapaxes(fit, 1, 2) - points[near[ok]]) ** 2).sum(-1).mean(1)
+            idx = np.flatnonzero(ok) + s
+            keep[idx] = rms2 <= tol * tol
+            cands[idx] = fit
+        cands, dets = cands[keep], dets[keep]
+    out_r, out_p, out_d = [], [], []
     step = max(1, _CHUNK // (n * n))
     arange = np.arange(n)
-    total = 0
+    seen = np.zeros(0, dtype=np.int64)
+    assignments = 0
     tree = None
     if len(cands) * n * n > _CHUNK:  # large: nearest same-class atom by a k-d tree in 4D
         lift = float(np.abs(points).max()) * 4.0 + 10.0 * tol + 1.0  # class id as 4th coord
@@ -228,6 +258,13 @@ def _verify(
             continue
         mapped, near, kdet = mapped[ok], near[ok], dets[s : s + step][ok]
         bij = (np.sort(near, axis=1) == arange).all(axis=1)
+        assignments += int((~bij).sum())
+        if assignments > _MAX_ASSIGNMENTS:
+            raise ValueError(
+                f"tol={tol:g} Å is too large for this structure: more than {_MAX_ASSIGNMENTS} "
+                "candidate operations send two atoms near the same atom (atoms closer than "
+                "~tol to each other); use a smaller tol"
+            )
         for k in np.flatnonzero(~bij):  # atoms closer than tol: optimal assignment
             cost = ((mapped[k][:, None, :] - points[None, :, :]) ** 2).sum(-1) + penalty
             _, near[k] = linear_sum_assignment(np.where(np.isfinite(cost), cost, 1e30))
@@ -242,9 +279,9 @@ def _verify(
         out_r.append(kdet[acc])
         out_p.append(near[acc])
         out_d.append(dev[acc])
-        total += int(acc.sum())
-        if total > 2 * MAX_OPERATIONS:  # duplicates are possible, hence 2x
-            raise _too_many(total, tol)
+        seen = np.union1d(seen, image_keys(near[acc][:, base], kdet[acc], n))
+        if len(seen) > MAX_OPERATIONS:
+            raise _too_many(len(seen), tol)
     if not out_r:
         return np.zeros((0, n), dtype=np.int64), np.zeros(0), np.zeros(0)
     return np.concatenate(out_p), np.concatenate(out_r), np.concatenate(out_d)
@@ -401,13 +438,13 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
             return GroupResult("Cs", np.stack([np.eye(3), sigma]), np.tile(np.arange(n), (2, 1)))
         return GroupResult("C1", np.eye(3)[None], np.arange(n)[None])
     cands = _candidate_ops(points, cls, tol)
-    perms, dets, dev = _verify(points, cls, cands, tol)
+    base = base_atoms(points)
+    perms, dets, dev = _verify(points, cls, cands, base, tol)
     ident = np.arange(n)
     # identity first (always accepted), then the rest by increasing deviation
     order = np.argsort(dev, kind="stable")
     perms = np.concatenate([ident[None], perms[order]])
     dets = np.concatenate([[1.0], dets[order]])
-    base = base_atoms(points)
     perms, dets = close_group(perms, dets, base, tol)
     ops = procrustes(points, points[perms], dets)
     dev_all = np.linalg.norm(points @ np.swapaxes(ops, 1, 2) - points[perms], axis=-1).max(1)

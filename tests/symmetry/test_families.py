@@ -27,7 +27,9 @@ def orbit_structure(symbol: str, seed: int):
     npts = {1: 4}.get(len(ops), 2 if len(ops) > 48 else 3)  # any 3 points are coplanar (Cs)
     for _ in range(100):
         seeds = rng.normal(size=(npts, 3))
-        seeds *= rng.uniform(3.0, 6.0, size=(npts, 1)) / np.linalg.norm(seeds, axis=1, keepdims=True)
+        seeds *= rng.uniform(3.0, 6.0, size=(npts, 1)) / np.linalg.norm(
+            seeds, axis=1, keepdims=True
+        )
         pos = np.concatenate([s @ ops.transpose(0, 2, 1) for s in seeds])
         d = np.linalg.norm(pos[:, None] - pos[None], axis=-1)
         if d[np.triu_indices(len(pos), 1)].min() > 0.6:  # generic: no point near an element
@@ -86,5 +88,5 @@ def test_linear_families(symbol):
     check_group(pg, noisy, 0.1)
     axis = rot[:, 2]
     # every rotation about the detected axis: the axis is the molecular one
-    fixed = pg.operations[: 8] @ axis
+    fixed = pg.operations[:8] @ axis
     assert np.abs(np.abs(fixed @ axis) - 1).max() < 1e-3
