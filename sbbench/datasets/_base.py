@@ -448,34 +448,37 @@ class SBDataset(InMemoryDataset):
         _atomic_write_bytes(processed / "meta.json", json.dumps(meta, indent=1).encode())
 
     def _drop_bad_cache(self, processed: Path, force: bool) -> None:
+        """Delete ``processed`` if ``force`` or if :meth:`_cache_problem` finds one (warning)."""
         if not processed.exists():
             return
-        reason = None
-        meta_path, data_path = processed / "meta.json", processed / "data.pt"
-        if force:
-            pass
-        elif not meta_path.is_file() or not data_path.is_file():
-            reason = "incomplete"
-        else:
-            try:
-                meta = json.loads(meta_path.read_text())
-                if (
-                    meta.get("options") != self.options
-                    or meta.get("version") != self.version
-                    or meta.get("format") != CACHE_FORMAT
-                ):
-                    reason = "written for other options"
-                elif meta.get("sha256") != sha256_file(data_path):
-                    reason = "checksum mismatch"
-            except (OSError, ValueError, TypeError, AttributeError) as exc:
-                reason = f"unreadable meta.json ({exc})"
+        reason = None if force else self._cache_problem(processed)
+        if reason is not None:
+            warnings.warn(
+                f"{self.name}: processed cache {processed} is {reason}; rebuilding it",
+                stacklevel=3,
+            )
         if force or reason is not None:
-            if reason is not None:
-                warnings.warn(
-                    f"{self.name}: processed cache {processed} is {reason}; rebuilding it",
-                    stacklevel=3,
-                )
             shutil.rmtree(processed)
+
+    def _cache_problem(self, processed: Path) -> str | None:
+        """Why the processed cache cannot be used, or None if it is complete and intact."""
+        meta_path, data_path = processed / "meta.json", processed / "data.pt"
+        if not meta_path.is_file() or not data_path.is_file():
+            return "incomplete"
+        try:
+            meta = json.loads(meta_path.read_text())
+            same = (meta.get("options"), meta.get("version"), meta.get("format")) == (
+                self.options,
+                self.version,
+                CACHE_FORMAT,
+            )
+            if not same:
+                return "written for other options"
+            if meta.get("sha256") != sha256_file(data_path):
+                return "checksum mismatch"
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            return f"unreadable meta.json ({exc})"
+        return None
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())

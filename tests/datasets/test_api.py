@@ -291,3 +291,14 @@ def test_from_ase_validation_names_frame_and_key():
         sd.from_ase("/nonexistent/x.extxyz", target="f")
     with pytest.raises(ValueError, match="at least one frame"):
         sd.from_ase([], target="f")
+
+
+def test_force_reload_rebuilds_silently(tmp_path):
+    ds = sd.load("square", root=tmp_path)
+    data = tmp_path / "square" / ds.cache_key / "processed" / "data.pt"
+    before = data.stat().st_mtime_ns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = sd.load("square", root=tmp_path, force_reload=True)
+    assert data.stat().st_mtime_ns != before
+    assert torch.equal(again[1].y, ds[1].y)
