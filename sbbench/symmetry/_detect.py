@@ -407,6 +407,48 @@ def _sphere(points: np.ndarray) -> GroupResult:
     return GroupResult("Kh", ops, perms)
 
 
+def _merge_close(points: np.ndarray, labels: np.ndarray, tol: float):
+    """Merge same-label atoms closer than ``tol`` into their centroid (or None if none are).
+
+    Which atom of such a cluster an operation maps an atom onto is ambiguous, and
+    nearest-atom permutations would then not compose like the matrices. The group
+    is detected on the cluster centroids (labelled by label and cluster size) and
+    the atoms are matched inside clusters afterwards (``_expand_perms``).
+
+    Returns (cluster id per atom, centroids (C, 3), int labels (C,)).
+    """
+    d = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    pi, pj = np.nonzero(np.triu((d <= tol) & (labels[:, None] == labels[None, :]), 1))
+    if not len(pi):
+        return None
+    cid = _components(len(points), pi, pj)
+    sizes = np.bincount(cid)
+    centroids = np.zeros((len(sizes), 3))
+    np.add.at(centroids, cid, points)
+    centroids /= sizes[:, None]
+    first = np.unique(cid, return_index=True)[1]
+    _, clabels = np.unique(np.column_stack([labels[first], sizes]), axis=0, return_inverse=True)
+    return cid, centroids, clabels.reshape(-1)
+
+
+def _expand_perms(points: np.ndarray, cid: np.ndarray, ops: np.ndarray, cperms: np.ndarray):
+    """Atom permutations from cluster permutations: optimal matching inside each cluster."""
+    n = len(points)
+    perms = np.empty((len(ops), n), dtype=np.int64)
+    members = [np.flatnonzero(cid == c) for c in range(int(cid.max()) + 1)]
+    for g, rot in enumerate(ops):
+        mapped = points @ rot.T
+        for c, src in enumerate(members):
+            dst = members[cperms[g, c]]
+            if len(src) == 1:
+                perms[g, src[0]] = dst[0]
+                continue
+            cost = ((mapped[src][:, None, :] - points[dst][None, :, :]) ** 2).sum(-1)
+            rows, cols = linear_sum_assignment(cost)
+            perms[g, src[rows]] = dst[cols]
+    return perms
+
+
 def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupResult:
     """The point group of centred ``points`` with int ``labels`` at tolerance ``tol`` (Å)."""
     from ._naming import schoenflies
@@ -420,6 +462,11 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
     off_axis = np.linalg.norm(points - np.outer(points @ axis, axis), axis=1)
     if off_axis.max() <= 0.5 * tol:
         return _linear(points, labels, axis, tol)
+    merged = _merge_close(points, labels, tol)
+    if merged is not None:
+        cid, cpoints, clabels = merged
+        res = detect_group(cpoints, clabels, tol)
+        return GroupResult(res.symbol, res.ops, _expand_perms(points, cid, res.ops, res.perms))
 
     cls = refine_classes(points, labels, tol)
     sizes = np.bincount(cls)
@@ -431,8 +478,8 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
         normal = np.linalg.svd(points[single], full_matrices=False)[2][-1]
         if np.abs(points[single] @ normal).max() > tol:
             return GroupResult("C1", np.eye(3)[None], np.arange(n)[None])
+    normal = vecs[:, 0]
     if single.all():
-        normal = vecs[:, 0]
         if np.abs(points @ normal).max() <= 0.5 * tol:
             sigma = np.eye(3) - 2.0 * np.outer(normal, normal)
             return GroupResult("Cs", np.stack([np.eye(3), sigma]), np.tile(np.arange(n), (2, 1)))
