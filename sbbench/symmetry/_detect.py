@@ -49,7 +49,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
-from ._linalg import base_atoms, image_keys, perpendicular, procrustes, rotation_about
+from ._linalg import base_atoms, image_keys, perpendicular, procrustes
 
 __all__ = []
 
@@ -174,11 +174,13 @@ def _frames(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     e1 = x1 / np.linalg.norm(x1, axis=-1, keepdims=True)
     w = x2 - (x2 * e1).sum(-1, keepdims=True) * e1
     e2 = w / np.linalg.norm(w, axis=-1, keepdims=True)
-    return np.stack([e1, e2, np.cross(e1, e2)], axis=-1)
+    return np.stack([e1, e2, _cross(e1, e2)], axis=-1)
 
 
-def _candidate_ops(points: np.ndarray, cls: np.ndarray, tol: float) -> np.ndarray:
-    """Frame matches (a, b) -> (a', b'): the proper and improper candidates, (2K, 3, 3)."""
+def _candidate_ops(
+    points: np.ndarray, cls: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frame matches (a, b) -> (a', b'): proper and improper candidates (2K, 3, 3), dets."""
     a, b, _ = _choose_reference(points, cls, tol)
     d_ab = np.linalg.norm(points[a] - points[b])
     aa = np.flatnonzero(cls == cls[a])
@@ -186,16 +188,22 @@ def _candidate_ops(points: np.ndarray, cls: np.ndarray, tol: float) -> np.ndarra
     d = np.linalg.norm(points[aa][:, None, :] - points[bb][None, :, :], axis=-1)
     ia, ib = np.nonzero(np.abs(d - d_ab) <= 2.0 * tol)
     ia, ib = aa[ia], bb[ib]
-    keep = np.linalg.norm(np.cross(points[ia], points[ib]), axis=-1) > 1e-12
+    keep = (_cross(points[ia], points[ib]) ** 2).sum(-1) > 1e-24
     f_new = _frames(points[ia[keep]], points[ib[keep]])
     f_ref = _frames(points[a][None], points[b][None])[0]
     proper = f_new @ f_ref.T
     improper = (f_new * np.array([1.0, 1.0, -1.0])) @ f_ref.T
-    return np.concatenate([proper, improper])
+    dets = np.repeat([1.0, -1.0], len(proper))
+    return np.concatenate([proper, improper]), dets
 
 
 def _verify(
-    points: np.ndarray, cls: np.ndarray, cands: np.ndarray, base: np.ndarray, tol: float
+    points: np.ndarray,
+    cls: np.ndarray,
+    cands: np.ndarray,
+    dets: np.ndarray,
+    base: np.ndarray,
+    tol: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Accepted candidates: permutations (K, N), determinants (K,), max deviations (K,).
 
@@ -207,7 +215,6 @@ def _verify(
     r2 = (points**2).sum(-1)
     penalty = np.where(cls[:, None] == cls[None, :], 0.0, np.inf)
     loose2 = (3.0 * tol) ** 2
-    dets = np.sign(np.linalg.det(cands))
     if n > 8:  # cheap screen on 8 probe atoms
         probes = np.unique(np.concatenate([base, np.argsort(-r2)[:8]]))[:8]
         # Necessary condition: the Procrustes fit on the probes alone has RMS <= tol (the
@@ -358,26 +365,41 @@ def exact_group(
 
 
 def _linear(points: np.ndarray, labels: np.ndarray, axis: np.ndarray, tol: float) -> GroupResult:
-    """C*v or D*h, represented by C_nv / D_nh with n = LINEAR_AXIS_ORDER."""
+    """C*v or D*h, represented by C_nv / D_nh with n = LINEAR_AXIS_ORDER.
+
+    The rotations are by 2 pi k / n about the axis; the mirror planes contain the
+    axis at azimuths pi k / n from a fixed perpendicular direction (see
+    ``perpendicular``, input-frame dependent). D_nh (n even) adds their products
+    with the inversion.
+    """
     n = LINEAR_AXIS_ORDER
     e1 = perpendicular(axis)
-    e2 = np.cross(axis, e1)
-    rots = [rotation_about(axis, 2.0 * np.pi * k / n) for k in range(n)]
-    refl = []
-    for k in range(n):
-        phi = np.pi * k / n  # mirror planes contain the axis; m is their normal
-        m = -np.sin(phi) * e1 + np.cos(phi) * e2
-        refl.append(np.eye(3) - 2.0 * np.outer(m, m))
-    ops = np.array(rots + refl)
-    natoms = len(points)
-    perms = np.tile(np.arange(natoms), (2 * n, 1))
+    e2 = _cross(axis, e1)
+    ang = 2.0 * np.pi * np.arange(n) / n
+    uu = np.outer(axis, axis)
+    kx = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
+    rots = uu + np.cos(ang)[:, None, None] * (np.eye(3) - uu) + np.sin(ang)[:, None, None] * kx
+    m = -np.sin(ang / 2)[:, None] * e1 + np.cos(ang / 2)[:, None] * e2  # mirror normals
+    refl = np.eye(3) - 2.0 * m[:, :, None] * m[:, None, :]
+    ops = np.concatenate([rots, refl])
+    perms = np.tile(np.arange(len(points)), (2 * n, 1))
     inv = _match(points, -points, labels, tol)
-    symbol = "C*v"
-    if inv is not None:
-        symbol = "D*h"
-        ops = np.concatenate([ops, -ops])
-        perms = np.concatenate([perms, np.tile(inv, (2 * n, 1))])
-    return GroupResult(symbol, ops, perms)
+    if inv is None:
+        return GroupResult("C*v", ops, perms)
+    ops = np.concatenate([ops, -ops])
+    return GroupResult("D*h", ops, np.concatenate([perms, np.tile(inv, (2 * n, 1))]))
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product over the last axis (faster than np.cross for small arrays)."""
+    return np.stack(
+        [
+            a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
+            a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
+            a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0],
+        ],
+        axis=-1,
+    )
 
 
 def _match(points: np.ndarray, mapped: np.ndarray, labels: np.ndarray, tol: float):
@@ -484,9 +506,9 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
             sigma = np.eye(3) - 2.0 * np.outer(normal, normal)
             return GroupResult("Cs", np.stack([np.eye(3), sigma]), np.tile(np.arange(n), (2, 1)))
         return GroupResult("C1", np.eye(3)[None], np.arange(n)[None])
-    cands = _candidate_ops(points, cls, tol)
+    cands, cdets = _candidate_ops(points, cls, tol)
     base = base_atoms(points)
-    perms, dets, dev = _verify(points, cls, cands, base, tol)
+    perms, dets, dev = _verify(points, cls, cands, cdets, base, tol)
     ident = np.arange(n)
     # identity first (always accepted), then the rest by increasing deviation
     order = np.argsort(dev, kind="stable")

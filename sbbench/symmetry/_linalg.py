@@ -62,12 +62,6 @@ def image_keys(images: np.ndarray, dets: np.ndarray, n: int) -> np.ndarray:
     return ((img[..., 0] * n + img[..., 1]) * n + img[..., 2]) * 2 + (dets < 0)
 
 
-def rotation_about(axis: np.ndarray, angle: float) -> np.ndarray:
-    """Proper rotation by ``angle`` (radians) about the unit vector ``axis`` (Rodrigues)."""
-    k = np.array([[0.0, -axis[2], axis[1]], [axis[2], 0.0, -axis[0]], [-axis[1], axis[0], 0.0]])
-    return np.eye(3) + np.sin(angle) * k + (1.0 - np.cos(angle)) * (k @ k)
-
-
 def perpendicular(axis: np.ndarray) -> np.ndarray:
     """A unit vector perpendicular to the unit vector ``axis`` (deterministic)."""
     e = np.zeros(3)
