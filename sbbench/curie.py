@@ -3,7 +3,12 @@ r"""The Curie check: can a strictly equivariant model fit this dataset at all?
 Curie's principle: an equivariant f maps an input with symmetry group Sym(x)
 to an output at least as symmetric, :math:`f(x)_{\pi_g(i)} = R_g f(x)_i` for
 every :math:`g \in \mathrm{Sym}(x)`. For every sample this module compares
-Sym(input) (the dataset's ``sym_ops``) with the stabilizer of the target,
+Sym(input) with the stabilizer of the target. Sym(input) is recomputed from
+everything a model sees (:func:`sbbench.datasets.input_symmetry`: positions,
+atom types, ``node_attr``, ``node_vec``), not taken from the sample's
+``sym_ops``: a dataset may evaluate with a smaller group (``charged_particle``
+scores with the identity because its fields are fixed in the lab frame), yet
+its input is still more symmetric than its target. The stabilizer is
 
 .. math:: \mathrm{Stab}(y) = \{g \in \mathrm{Sym}(x) :
           \max_i \lVert R_g y_i - y_{\pi_g(i)} \rVert \le \varepsilon\},
@@ -146,19 +151,22 @@ def curie_check(
     metric: dict[str, Any] | None = None,
 ) -> CurieReport:
     """Run :func:`sample_check` on every sample of a dataset (Data contract)."""
-    tol = float(getattr(dataset, "tol", 0.1))
-    samples = [
-        sample_check(
-            d.pos.numpy(),
-            d.z.numpy(),
-            d.y.numpy(),
-            d.sym_ops.numpy(),
-            tol=max(tol, 1e-3),
-            target_tol=target_tol,
-            metric=metric,
+    from sbbench.datasets import input_symmetry
+
+    tol = max(float(getattr(dataset, "tol", 0.1)), 1e-3)
+    samples = []
+    for d in dataset:
+        extra = {
+            key: getattr(d, key).numpy()
+            for key in ("node_attr", "node_vec")
+            if getattr(d, key, None) is not None
+        }
+        pos, z = d.pos.numpy(), d.z.numpy()
+        ops, _ = input_symmetry(pos, z, tol=tol, **extra)
+        check = sample_check(
+            pos, z, d.y.numpy(), ops, tol=tol, target_tol=target_tol, metric=metric
         )
-        for d in dataset
-    ]
+        samples.append(check)
     pairs = Counter(f"{s.input_group} -> {s.target_group}" for s in samples if s.breaks)
     return CurieReport(
         dataset=name or type(dataset).__name__,

@@ -36,7 +36,14 @@ extxyz frames with the target in ``atoms.arrays``; :func:`to_ase` exports.
 """
 
 from ._ase import AseDataset, from_ase, to_ase
-from ._base import SBDataset, check_sample, default_root, make_sample, verify_sha256
+from ._base import (
+    SBDataset,
+    check_sample,
+    default_root,
+    input_symmetry,
+    make_sample,
+    verify_sha256,
+)
 from ._optimum import best_equivariant_score, equivariant_basis
 from ._registry import get_class, load, names, register
 from ._splits import kfold
@@ -52,6 +59,7 @@ __all__ = [
     "SBDataset",
     "AseDataset",
     "make_sample",
+    "input_symmetry",
     "check_sample",
     "default_root",
     "verify_sha256",

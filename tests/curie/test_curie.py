@@ -46,3 +46,12 @@ def test_cli(capsys):
     assert "C2v -> Cs" in out and "cannot score below" in out
     assert main(["curie", "h2o_modes:sym"]) == 0
     assert "cannot score below" not in capsys.readouterr().out
+
+
+def test_charged_particle_breaks_by_external_fields():
+    """Sym(input) comes from the inputs (velocity: C*v), not from the metric's identity-only
+    sym_ops, so the fixed lab-frame fields show up as symmetry breaking. The floor is the
+    data card's mean |F_perp|^2 = 0.27709, counted in both directions of the symmetric CD."""
+    report = curie_check(load("charged_particle"))
+    assert report.n_breaking == report.n_samples
+    assert report.floor_sbcd == pytest.approx(2 * 0.27709, rel=1e-3)
