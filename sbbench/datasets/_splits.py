@@ -29,6 +29,7 @@ def kfold(
     *,
     group: str | None = None,
     protocol: str | None = None,
+    fractions: Sequence[float] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Deterministic k-fold (train, val, test) index arrays.
 
@@ -51,6 +52,12 @@ def kfold(
         validates on chunk (i + 1) mod k and trains on the other k - 2 chunks
         (k = 5 gives 60/20/20 and k = 10 gives 80/10/10). Default: the
         dataset's ``protocol`` attribute, else ``"random"``.
+    fractions
+        Only for ``"random"``: ``(train, val, test)`` fractions summing to 1.
+        Then every fold is an independent random split with these fractions
+        (fold i permutes with seed ``seed + i``): repeated hold-out, the
+        protocol of SANN Table 3 ("60/20/20 ... 10-fold cross-validation of
+        random splits"). Test parts of different folds may overlap.
 
     Returns
     -------
@@ -72,7 +79,7 @@ def kfold(
         return [(every.copy(), every.copy(), every.copy()) for _ in range(k)]
     if protocol != "random":
         raise ValueError(f"protocol must be 'same' or 'random', got {protocol!r}")
-    if k < 3:
+    if k < 3 and fractions is None:
         raise ValueError(f"protocol 'random' needs k >= 3 (train, val and test parts), got {k}")
     if group is None:
         items = np.arange(n, dtype=np.int64)
@@ -83,6 +90,8 @@ def kfold(
     if len(items) < k:
         what = "samples" if group is None else f"distinct {group} ids"
         raise ValueError(f"cannot make {k} folds from {len(items)} {what}")
+    if fractions is not None:
+        return _repeated_holdout(items, member, k, int(seed), fractions)
     perm = np.random.default_rng(int(seed)).permutation(items)
     chunks = np.array_split(perm, k)
     folds = []
@@ -94,4 +103,24 @@ def kfold(
                 sel = np.setdiff1d(items, np.concatenate([val_items, test_items]))
             parts.append(np.flatnonzero(np.isin(member, sel)).astype(np.int64))
         folds.append(tuple(parts))
+    return folds
+
+
+def _repeated_holdout(
+    items: np.ndarray, member: np.ndarray, k: int, seed: int, fractions: Sequence[float]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """k independent (train, val, test) splits of ``items`` with the given fractions."""
+    f = np.asarray(fractions, dtype=np.float64)
+    if f.shape != (3,) or (f < 0).any() or abs(f.sum() - 1) > 1e-6 or f[0] == 0 or f[2] == 0:
+        raise ValueError(f"fractions must be (train, val, test) >= 0 summing to 1, got {fractions}")
+    n = len(items)
+    n_test = max(1, round(f[2] * n))
+    n_val = round(f[1] * n)
+    if n - n_test - n_val < 1:
+        raise ValueError(f"fractions {tuple(f)} leave no training items out of {n}")
+    folds = []
+    for i in range(k):
+        perm = np.random.default_rng(seed + i).permutation(items)
+        cut = (perm[n_test + n_val :], perm[n_test : n_test + n_val], perm[:n_test])
+        folds.append(tuple(np.flatnonzero(np.isin(member, sel)).astype(np.int64) for sel in cut))
     return folds

@@ -113,7 +113,12 @@ def run_experiment(
             "dataset %s: %d samples; model %s %s", cfg.dataset, len(dataset), cfg.model, hparams
         )
         splits = kfold(
-            dataset, cfg.folds, cfg.seeds[0], group=cfg.split_group, protocol=cfg.split_protocol
+            dataset,
+            cfg.folds,
+            cfg.seeds[0],
+            group=cfg.split_group,
+            protocol=cfg.split_protocol,
+            fractions=cfg.split_fractions,
         )
         protocol = cfg.split_protocol or getattr(dataset, "protocol", "random")
         if cfg.split_group:

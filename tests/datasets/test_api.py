@@ -178,6 +178,28 @@ def test_kfold_group_keeps_molecules_together():
         assert len(tr) + len(va) + len(te) == 60
 
 
+def test_kfold_repeated_holdout_fractions():
+    """SANN Table 3: 10 independent random 60/20/20 splits, optionally grouped."""
+    mols = np.repeat(np.arange(20), 5)
+    ds = _fake(100, mols.tolist())
+    folds = sd.kfold(ds, 10, seed=3, fractions=(0.6, 0.2, 0.2))
+    assert len(folds) == 10
+    for tr, va, te in folds:
+        assert (len(tr), len(va), len(te)) == (60, 20, 20)
+        assert not (set(tr) & set(va) or set(tr) & set(te) or set(va) & set(te))
+    assert len({tuple(te) for _, _, te in folds}) == 10  # independent splits
+    again = sd.kfold(ds, 10, seed=3, fractions=(0.6, 0.2, 0.2))
+    assert all(np.array_equal(a[2], b[2]) for a, b in zip(folds, again))
+    for tr, va, te in sd.kfold(ds, 4, seed=0, group="molecule", fractions=(0.6, 0.2, 0.2)):
+        parts = [set(mols[p].tolist()) for p in (tr, va, te)]
+        assert [len(p) for p in parts] == [12, 4, 4]
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+    with pytest.raises(ValueError, match="summing to 1"):
+        sd.kfold(ds, 3, seed=0, fractions=(0.6, 0.2, 0.3))
+    with pytest.raises(ValueError, match="no training items"):
+        sd.kfold(_fake(3), 3, seed=0, fractions=(0.1, 0.45, 0.45))
+
+
 def test_kfold_errors():
     with pytest.raises(ValueError, match="positive integer"):
         sd.kfold(_fake(5), 0, seed=0)
