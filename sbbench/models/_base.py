@@ -166,6 +166,15 @@ class VectorModel(nn.Module):
         """Return invariant features ``(N, feature_dim)`` and vectors ``(N, 3k)``."""
         raise NotImplementedError
 
+    def regularization(self) -> Tensor:
+        """Penalty to add to the training loss (zero unless a model defines one).
+
+        ``relaxed_e3nn`` returns its L2 penalty on the non-scalar relaxed weights;
+        the ``+noise``/``+mlp`` wrappers pass their base model's through.
+        """
+        param = next(self.parameters(), None)
+        return torch.zeros((), dtype=param.dtype if param is not None else torch.float32)
+
     def forward(self, data: Any) -> Tensor:
         """Predict ``(N, 3k)`` per-atom vectors for a PyG batch (or ``Data``)."""
         inp = Inputs.from_batch(data)

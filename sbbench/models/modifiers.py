@@ -40,6 +40,9 @@ class _Wrapper(VectorModel):
     def check(self, inp: Inputs) -> None:
         self.base.check(inp)
 
+    def regularization(self) -> Tensor:
+        return self.base.regularization()
+
 
 class NoisyPositions(_Wrapper):
     """Add ``N(0, noise_std^2)`` noise (Å) to positions during training only.

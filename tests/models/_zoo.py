@@ -13,6 +13,7 @@ EQUIVARIANT = [
     ("painn", {"variant": "vector"}),
     ("schnet", {}),
     ("dimenet++", {}),
+    ("relaxed_e3nn", {"hidden": 8, "layers": 1}),  # at initialisation (theta scalar-only)
 ]
 
 SMALL = {"hidden": 16, "layers": 2}
@@ -22,6 +23,10 @@ def make(name: str, seed: int = 0, **hparams) -> torch.nn.Module:
     """Seeded small model in float64."""
     torch.manual_seed(seed)
     return build(name, **{**SMALL, **hparams}).double()
+
+
+def count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 def label(cfg) -> str:

@@ -76,3 +76,12 @@ def test_noise_only_in_training():
     assert torch.equal(model(batch), model(batch))
     model.train()
     assert not torch.allclose(model(batch), model(batch))
+
+
+def test_regularization_passes_through_wrappers():
+    plain = build("egnn", hidden=8, layers=1)
+    assert plain.regularization().item() == 0.0
+    model = build("relaxed_e3nn+noise+mlp", hidden=4, layers=0, theta_l2=2.0)
+    with torch.no_grad():
+        model.base.base.convs[0].theta[1] = 1.0
+    assert model.regularization().item() == 2.0

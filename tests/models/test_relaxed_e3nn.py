@@ -1,0 +1,133 @@
+"""Relaxed E(3) network: equivariant at init, breaks only what the data breaks."""
+
+import pytest
+import torch
+from torch_geometric.data import Batch, Data
+
+from sbbench.models import build
+from sbbench.models.relaxed_e3nn import describe, theta_irreps
+from sbbench.symmetry import detect
+from sbbench.testing import equivariance_error, to_dtype
+
+from ._data import cube, random_molecules
+from ._zoo import make
+
+torch.set_num_threads(1)
+
+
+def test_theta_irreps_both_parities():
+    assert str(theta_irreps(2)) == "1x0e+1x0o+1x1o+1x1e+1x2e+1x2o"
+    with pytest.raises(ValueError, match="l_relaxed"):
+        theta_irreps(-1)
+
+
+def test_initial_theta_scalar_only_and_regularization():
+    model = make("relaxed_e3nn", hidden=8, layers=1, theta_l2=0.5)
+    theta = model.relaxed_weights()
+    assert set(theta) == {"0e", "0o", "1o", "1e", "2e", "2o"}
+    assert theta["2e"].shape == (2, 5)  # one row per convolution
+    assert torch.all(theta["0e"] == 1) and all(
+        float(v.abs().max()) == 0 for k, v in theta.items() if k != "0e"
+    )
+    assert model.regularization().item() == 0.0
+    with torch.no_grad():
+        model.convs[0].theta[1] = 2.0  # the 0o pseudoscalar counts as symmetry breaking
+    assert model.regularization().item() == pytest.approx(0.5 * 4.0)
+
+
+@pytest.mark.parametrize("irrep", ["0o", "1o", "1e", "2e", "2o"])
+def test_any_nonscalar_theta_breaks_equivariance(irrep):
+    model = make("relaxed_e3nn", hidden=8, layers=1)
+    data = random_molecules((5, 4))
+    assert equivariance_error(model, data) < 1e-6
+    sl = dict(zip(map(str, [ir for _, ir in model.irreps_theta]), model.irreps_theta.slices()))[
+        irrep
+    ]
+    with torch.no_grad():
+        model.convs[0].theta[sl] = 0.5
+    assert equivariance_error(model, data) > 1e-3
+
+
+def _train_cube_to_prism(layers, steps):
+    """Cube (+-1)^3 -> prism stretched 1.5x along z (D4h); per-atom displacement target."""
+    data = to_dtype(cube(), torch.float64)
+    target = data.pos * torch.tensor([0.0, 0.0, 0.5], dtype=torch.float64)
+    model = make("relaxed_e3nn", hidden=4, layers=layers, l_relaxed=2, theta_l2=1e-4)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = None
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = (model(data) - target).pow(2).mean()
+        first = loss.item() if first is None else first
+        (loss + model.regularization()).backward()
+        opt.step()
+    return model, data, first, loss.item()
+
+
+def test_cube_to_prism_learns_the_eg_factor_along_the_axis(tmp_path):
+    """Relaxed-E(3) paper Sec. 5.1 / Table 4: theta^{2e} ~ a(2z^2 - x^2 - y^2)."""
+    model, data, first, last = _train_cube_to_prism(layers=1, steps=150)
+    assert last < first / 50
+    report = describe(model.relaxed_weights(), plot=tmp_path / "theta.png")
+    assert (tmp_path / "theta.png").stat().st_size > 0
+    for layer in range(2):
+        assert report.dominant[layer] == "2e", str(report)
+        assert abs(float(report.axis[layer, 2])) > 0.99, str(report)
+        assert float(report.uniaxiality[layer]) > 0.9, str(report)
+    pred = (data.pos + model(data)).detach()
+    assert detect(pred.numpy(), data.z.numpy()).schoenflies == "D4h"
+    assert detect(data.pos.numpy(), data.z.numpy()).schoenflies == "Oh"
+
+
+def test_cube_to_prism_single_convolution_moves_only_d4h_invariant_weights():
+    """With one convolution theta enters linearly: only 0e and the 2e axial part get gradient."""
+    model, _, first, last = _train_cube_to_prism(layers=0, steps=150)
+    assert last < first / 50
+    theta = model.relaxed_weights()
+    report = describe(theta)
+    scale = float(theta["2e"].norm())
+    assert scale > 0.05
+    for irrep in ("0o", "1o", "1e", "2o"):  # only round-off (Adam rescales tiny gradients)
+        assert float(theta[irrep].abs().max()) < 1e-3 * scale, (irrep, str(report))
+    assert abs(float(report.axis[0, 2])) > 0.999 and float(report.uniaxiality[0]) > 0.99
+
+
+def test_charged_particle_learns_e_vector_and_b_pseudovector():
+    """Relaxed-E(3) paper Sec. 5.2: F = E + v x B, E = x (1o), B = y (1e), one particle."""
+    gen = torch.Generator().manual_seed(0)
+    v = torch.randn(24, 3, generator=gen, dtype=torch.float64)
+    e_field = torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64)
+    b_field = torch.tensor([0.0, 1.0, 0.0], dtype=torch.float64)
+    force = e_field + torch.cross(v, b_field.expand_as(v), dim=1)
+    one = torch.zeros(1, 3, dtype=torch.float64)
+    data = Batch.from_data_list(
+        [Data(z=torch.tensor([1]), pos=one, node_vec=v[i : i + 1]) for i in range(len(v))]
+    )
+    losses = {}
+    for l_relaxed in (1, 0):
+        model = make("relaxed_e3nn", hidden=4, layers=0, l_relaxed=l_relaxed)
+        opt = torch.optim.Adam(model.parameters(), lr=2e-2)
+        for _ in range(150):
+            opt.zero_grad()
+            loss = (model(data) - force).pow(2).mean()
+            (loss + model.regularization()).backward()
+            opt.step()
+        losses[l_relaxed] = loss.item()
+        if l_relaxed == 1:
+            theta = model.relaxed_weights()
+    assert losses[1] < 1e-3 and losses[0] > 0.5  # equivariant-only cannot break the symmetry
+    e_dir = theta["1o"][0] / theta["1o"][0].norm()
+    b_dir = theta["1e"][0] / theta["1e"][0].norm()
+    assert abs(float(e_dir[0])) > 0.99 and abs(float(b_dir[1])) > 0.99
+
+
+def test_describe_validates_shapes():
+    with pytest.raises(ValueError, match="theta\\['2e'\\] has shape"):
+        describe({"0e": torch.ones(1, 1), "2e": torch.ones(1, 3)})
+
+
+def test_relaxed_e3nn_accepts_node_attr_and_velocities():
+    model = build("relaxed_e3nn", hidden=4, layers=1, node_attr_dim=2)
+    data = random_molecules((3,), node_vec=True)
+    data.node_attr = torch.randn(3, 2)
+    assert model(data).shape == (3, 3)
