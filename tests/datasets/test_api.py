@@ -197,7 +197,7 @@ def test_kfold_repeated_holdout_fractions():
     with pytest.raises(ValueError, match="summing to 1"):
         sd.kfold(ds, 3, seed=0, fractions=(0.6, 0.2, 0.3))
     with pytest.raises(ValueError, match="no training items"):
-        sd.kfold(_fake(3), 3, seed=0, fractions=(0.1, 0.45, 0.45))
+        sd.kfold(_fake(2), 3, seed=0, fractions=(0.2, 0.4, 0.4))
 
 
 def test_kfold_errors():
