@@ -36,6 +36,8 @@ COMMANDS: dict[str, str] = {
     "leaderboard": "leaderboard",
     "ls": "ls",
     "sweep": "sweep",
+    "fetch": "fetch",
+    "qm7x": "qm7x",
 }
 
 

@@ -1,0 +1,77 @@
+"""QM7-X tools: symmetry-breaking curation of the official files (SANN App. C.2).
+
+``curate`` keeps every molecule with at most ``--max-heavy`` heavy atoms of which
+at least one conformer has a Hirshfeld dipole field (hVDIP) with lower symmetry
+than its structure (detected at ``--tol`` Å), together with all its other
+conformers, drops the duplicates of DupMols.dat, and writes them with
+provenance to ``curated.hdf5`` (read by ``sbbench.datasets.load("qm7x")``).
+
+Examples
+--------
+  sbbench qm7x curate                               # $SBBENCH_DATA/qm7x/*.hdf5
+  sbbench qm7x curate --src /data/qm7x --max-heavy 5 --tol 0.2
+  sbbench qm7x curate --reference                   # the shipped reference set
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sbbench.cli import CLIError
+
+HELP = "QM7-X tools: 'curate' the symmetry-breaking subset (SANN App. C.2)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    c = sub.add_parser("curate", help="write the symmetry-breaking subset")
+    c.add_argument("--src", default=None, help="folder of NNNN.hdf5 (default: $SBBENCH_DATA/qm7x)")
+    c.add_argument(
+        "--reference", action="store_true", help="curate the shipped reference set instead"
+    )
+    c.add_argument("--out", default=None, help="output file (default: SRC/curated.hdf5)")
+    c.add_argument("--max-heavy", type=int, default=5, help="max heavy atoms (default: 5)")
+    c.add_argument("--tol", type=float, default=0.2, help="structure tolerance, Å (default 0.2)")
+    c.add_argument(
+        "--dipole-tol",
+        type=float,
+        default=0.01,
+        help="dipole-field tolerance, e·bohr (default 0.01)",
+    )
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sbbench._paths import shipped_file
+    from sbbench.datasets.qm7x import CURATED_NAME, curate, default_data_dir
+
+    src = Path(args.src) if args.src else default_data_dir()
+    if args.reference:
+        files = [shipped_file("qm7x", "reference.hdf5")]
+        dupmols = None
+        if args.out is None:
+            raise CLIError("--reference needs --out (the shipped folder is read-only data)")
+    else:
+        if not src.is_dir():
+            raise CLIError(f"no QM7-X folder {src}; run `sbbench fetch qm7x --dest {src}` first")
+        files = sorted(
+            (p for p in src.glob("*.hdf5") if p.stem.isdigit()), key=lambda p: int(p.stem)
+        )
+        if not files:
+            raise CLIError(f"no NNNN.hdf5 files in {src}; run `sbbench fetch qm7x --dest {src}`")
+        dupmols = src / "DupMols.dat"
+        if not dupmols.is_file():
+            raise CLIError(f"{dupmols} is missing; run `sbbench fetch qm7x --files DupMols`")
+    out = Path(args.out) if args.out else src / CURATED_NAME
+    result = curate(
+        files,
+        out,
+        max_heavy=args.max_heavy,
+        tol=args.tol,
+        dipole_tol=args.dipole_tol,
+        dupmols=dupmols,
+        progress=not args.no_progress,
+    )
+    print(result.summary())
+    return 0
