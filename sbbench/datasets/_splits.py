@@ -87,7 +87,7 @@ def kfold(
     else:
         member = _group_ids(dataset, group)
         items = np.unique(member)
-    if len(items) < k:
+    if len(items) < k and fractions is None:
         what = "samples" if group is None else f"distinct {group} ids"
         raise ValueError(f"cannot make {k} folds from {len(items)} {what}")
     if fractions is not None:
