@@ -7,7 +7,11 @@ without stopping the others. The best point is chosen on validation SBCD and
 written with a per-point table to OUT/sweep_summary.json.
 
 Needs Ray: pip install 'sbbench[ray]'. Local Ray by default (--workers CPUs);
---address joins a running Ray cluster.
+--address joins a running Ray cluster (every node needs sbbench installed).
+Ctrl-C keeps finished tasks; rerun the same command to resume.
+
+Exit codes: 0 all tasks finished, 1 some task failed on every attempt (see the summary),
+2 bad grid or usage, 130 interrupted.
 
 Grid files (baselines/grids/): egnn_synthetic.yaml (SANN paper Table 5),
 sann.yaml (Table 6), tiny.yaml (a 2-point smoke test).

@@ -9,8 +9,14 @@ atomically), so a cluster needs no shared filesystem and a folder holding a
 valid ``results.json`` is a finished task: a restart skips it.
 
 A task that raises (or whose worker dies) is submitted again up to ``retries``
-times; if every attempt fails it is reported (one line, full traceback in
-``error.log`` in its folder) and the other tasks go on.
+times by the driver (Ray's own ``max_retries`` is 0, so that every attempt is
+seen and reported); if every attempt fails it is reported (one line, the
+worker's traceback in ``error.log`` in its folder) and the other tasks go on.
+Ctrl-C cancels the running tasks, keeps the finished ones and still writes
+the summary.
+
+On a Ray cluster every node needs the same sbbench (and its dependencies)
+installed, as for any Ray job; the datasets are loaded on the workers.
 """
 
 from __future__ import annotations
@@ -223,6 +229,7 @@ def run_sweep(
     say(format_summary(summary))
     say(f"summary: {out / 'sweep_summary.json'}")
     if interrupted:
+        say("interrupted: finished tasks are kept; rerun the same command to resume")
         raise KeyboardInterrupt
     return summary
 
