@@ -3,18 +3,22 @@
 Algorithm (SANN paper, Sec. 5 and App. B, "ASUN+"; Baker et al. 2024):
 
 1. Centre the points at their (unweighted) centroid; every symmetry operation
-   fixes it.
-2. **Equivalence classes by invariants.** Start from the labels and refine:
+   fixes it (operations are about the centroid, ``detect``'s convention).
+2. **Degenerate shapes.** If every point is within tol/2 of the centroid, any
+   rotation moves every point by at most tol: the group is K_h. If every point
+   is within tol/2 of one line, every rotation about it is accepted: C*v or
+   D*h (D*h when the inversion is accepted). Same-label atoms closer than tol
+   are merged into their centroid first (which of them is an image is
+   ambiguous); they are matched inside their cluster afterwards.
+3. **Equivalence classes by invariants.** Start from the labels and refine:
    two atoms stay in one class when, for every current class, their sorted
-   distances to its members agree to 2*tol (and their radii to 2*tol); repeat
+   distances to its members agree to 2*tol (and their radii to tol); repeat
    until stable (colour refinement, the minimal-DFA construction of ASUN).
    An operation accepted at ``tol`` changes any distance by at most 2*tol and
    sorting is 1-Lipschitz, so a class is always a union of true orbits: the
-   refinement never splits atoms that the group relates.
-3. **Degenerate shapes.** If every point is within tol/2 of the centroid, any
-   rotation moves every point by at most tol: the group is K_h. If every point
-   is within tol/2 of one line, every rotation about it is accepted: C*v or
-   D*h (D*h when the inversion is accepted).
+   refinement never splits atoms that the group relates. Every operation fixes
+   the atoms of one-atom classes, so if those are far from every plane through
+   the centroid the group is C1 at once (most distorted conformers).
 4. **Candidates.** Pick a reference atom ``a`` (small class, far from the
    centre) and ``b`` (far from the line through ``a``, with few atoms of its class
    at the same distance from ``a``). An operation maps (a, b) onto a pair
@@ -22,11 +26,13 @@ Algorithm (SANN paper, Sec. 5 and App. B, "ASUN+"; Baker et al. 2024):
    operation up to the reflection through the plane (0, a', b'). So the
    candidates are the proper and improper frame matches of all such pairs:
    about 2|G| matrices, an exhaustive search, no axis guessing.
-5. **Verification.** All candidates at once (vectorised): map every atom,
-   take the nearest atom of its class (within 3*tol, loose), require a
-   bijection (an optimal assignment is the fallback when atoms are closer
-   than tol), refine the matrix by Procrustes on all atoms and accept it when
-   every mapped atom lies within ``tol`` of its partner.
+5. **Verification**, vectorised over candidates. A screen on 8 probe atoms
+   (nearest same-class atom within 3*tol, then a Procrustes fit on the probes
+   with RMS <= tol, a necessary condition) discards most wrong candidates; the
+   survivors map every atom to the nearest atom of its class (a k-d tree for
+   large inputs), must give a bijection (an optimal assignment is the
+   fallback), are refined by Procrustes on all atoms and accepted when every
+   mapped atom lies within ``tol`` of its partner.
 6. **Closure.** Close the accepted set under composition (by permutations; a
    hard cap of :data:`MAX_OPERATIONS` raises instead of looping). Near the
    threshold a product of two accepted operations can move an atom by up to

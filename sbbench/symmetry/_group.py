@@ -61,8 +61,6 @@ class PointGroup:
         self._points = points
         self._labels = labels
         self._n = n_atoms
-        for arr in (self.operations, self._perms, self.centroid):
-            arr.setflags(write=False)
 
     def __repr__(self) -> str:
         return f"PointGroup({self.schoenflies!r}, order={self.order}, tol={self.tol:g})"
@@ -80,9 +78,7 @@ class PointGroup:
     @cached_property
     def permutations(self) -> np.ndarray:
         """(G, N) atom permutations: ``R_g @ x_i ~ x_perm[g, i]``."""
-        perms = np.ascontiguousarray(self._perms[:, : self._n])
-        perms.setflags(write=False)
-        return perms
+        return np.ascontiguousarray(self._perms[:, : self._n])
 
     @cached_property
     def orbits(self) -> np.ndarray:
@@ -93,9 +89,7 @@ class PointGroup:
         """
         rep = self.permutations.min(axis=0)  # smallest index in each orbit
         _, ids = np.unique(rep, return_inverse=True)
-        ids = ids.astype(np.int64)
-        ids.setflags(write=False)
-        return ids
+        return ids.astype(np.int64).reshape(-1)
 
     @cached_property
     def _symmetric_points(self) -> np.ndarray:
@@ -168,9 +162,7 @@ class PointGroup:
             chosen.append(perpendicular(chosen[0]))
         if len(chosen) == 2:
             chosen.append(np.cross(chosen[0], chosen[1]))
-        frame = np.column_stack(chosen)
-        frame.setflags(write=False)
-        return frame
+        return np.column_stack(chosen)
 
     def canonical_positions(self) -> np.ndarray:
         """c(x) = (x - centroid) @ frame, (N, 3) in Å (SANN paper Def. 3.5)."""
