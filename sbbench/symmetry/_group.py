@@ -239,7 +239,15 @@ def _pick(norms: np.ndarray, labels: np.ndarray, scale: float) -> int:
     return int(best[0])
 
 
+def _to_numpy(values):
+    """Arrays, lists, or tensors (torch: detached, moved to the CPU) as numpy arrays."""
+    if hasattr(values, "detach") and hasattr(values, "cpu"):
+        values = values.detach().cpu().numpy()
+    return values
+
+
 def _as_points(values, name: str) -> np.ndarray:
+    values = _to_numpy(values)
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -309,7 +317,7 @@ def detect(positions, numbers=None, *, tol: float = 0.1) -> PointGroup:
     if numbers is None:
         labels = np.zeros(n, dtype=np.int64)
     else:
-        raw = np.asarray(numbers)
+        raw = np.asarray(_to_numpy(numbers))
         if raw.ndim != 1 or len(raw) != n:
             raise ValueError(
                 f"numbers must be a 1-D array with one label per point: got shape {raw.shape} "

@@ -147,3 +147,11 @@ def test_labels_can_be_anything():
     assert detect(water, [8, 1, 1]).schoenflies == "C2v"
     assert detect(water, [8, 1, 2]).schoenflies == "Cs"
     assert detect(water).schoenflies == "C2v"  # all alike: an isosceles triangle
+
+
+def test_torch_inputs():
+    torch = pytest.importorskip("torch")
+    water = torch.tensor([[0, 0, 0.119], [0, 0.763, -0.477], [0, -0.763, -0.477]])
+    pg = detect(water.requires_grad_(), torch.tensor([8, 1, 1]))
+    assert pg.schoenflies == "C2v"
+    assert pg.stabilizer(torch.zeros(3, 3, dtype=torch.float64)).schoenflies == "C2v"
