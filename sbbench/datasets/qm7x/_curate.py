@@ -34,7 +34,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from ._format import heavy_atom_count, parse_conformer_name, read_conformer
+from ._format import heavy_atom_count, open_hdf5, parse_conformer_name, read_conformer
 
 __all__ = [
     "PAPER_MOLECULES",
@@ -182,7 +182,7 @@ def curate(
     result = CurationResult(output=output, files=[str(s) for s in sources])
     n_mol_total = 0
     for s in sources:
-        with h5py.File(s, "r") as f:
+        with open_hdf5(s) as f:
             n_mol_total += len(f)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
     os.close(fd)
@@ -226,7 +226,7 @@ def curate(
 
 
 def _scan_file(src, out, result, bar, max_heavy, tol, dipole_tol, dups) -> None:
-    with h5py.File(src, "r") as f:
+    with open_hdf5(src) as f:
         for idmol in f:
             bar.update(1)
             mol = f[idmol]

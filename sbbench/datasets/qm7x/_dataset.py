@@ -28,14 +28,13 @@ import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
-import h5py
 import numpy as np
 
 from .._base import SBDataset, make_sample, sha256_file
 from .._registry import register
 from ._curate import conformer_breaks_symmetry
 from ._fetch import default_data_dir
-from ._format import read_conformer
+from ._format import open_hdf5, read_conformer
 
 __all__ = ["QM7X", "CURATED_NAME", "resolve_source"]
 
@@ -126,7 +125,7 @@ class QM7X(SBDataset):
         path = self.path
         curate_here = self.options["source"] == "reference"
         samples = []
-        with h5py.File(path, "r") as f:
+        with open_hdf5(path) as f:
             for idmol in f:
                 mol = f[idmol]
                 try:

@@ -167,7 +167,7 @@ def fetch(
     files: str | Iterable[str] | None = None,
     *,
     url_base: str = OFFICIAL_URL_BASE,
-    md5: Mapping[str, str] = OFFICIAL_MD5,
+    md5: Mapping[str, str] | None = None,
     keep_archives: bool = False,
     progress: bool = True,
     timeout: float = 60.0,
@@ -183,8 +183,10 @@ def fetch(
         default all nine.
     url_base : str
         Base URL; file ``NAME`` is fetched from ``url_base + "/" + NAME``.
-    md5 : mapping
-        Expected MD5 per remote file name (default: the published values).
+    md5 : mapping, optional
+        Expected MD5 per remote file name; default: the module-level table
+        :data:`OFFICIAL_MD5` (the published values), looked up at call time so
+        tests and mirrors can inject their own.
     keep_archives : bool
         Keep the verified ``.xz`` archives after decompression.
     progress : bool
@@ -203,6 +205,7 @@ def fetch(
         On a network error, a checksum mismatch (the partial download is
         deleted) or a corrupt/truncated archive (nothing is written).
     """
+    md5 = OFFICIAL_MD5 if md5 is None else md5
     dest = Path(dest) if dest is not None else default_data_dir()
     dest.mkdir(parents=True, exist_ok=True)
     done: list[Path] = []

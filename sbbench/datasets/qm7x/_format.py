@@ -40,6 +40,7 @@ __all__ = [
     "conformer_name",
     "heavy_atom_count",
     "iter_conformers",
+    "open_hdf5",
     "parse_conformer_name",
     "read_conformer",
     "write_qm7x_file",
@@ -167,13 +168,7 @@ def iter_conformers(
         Further keys to read into :attr:`Conformer.extra` (required when given).
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"QM7-X file not found: {path}")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise ValueError(f"file {path}: not a readable HDF5 file ({exc})") from exc
-    with f:
+    with open_hdf5(path) as f:
         for idmol in f:
             if molecules is not None and idmol not in molecules:
                 continue
@@ -190,6 +185,17 @@ def iter_conformers(
                 yield read_conformer(
                     mol[idconf], file=str(path), idmol=idmol, idconf=idconf, extra_keys=extra_keys
                 )
+
+
+def open_hdf5(path: str | os.PathLike) -> h5py.File:
+    """Open a QM7-X file read-only; FileNotFoundError / ValueError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"QM7-X file not found: {path}")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(f"file {path}: not a readable HDF5 file ({exc})") from exc
 
 
 def write_qm7x_file(
