@@ -38,6 +38,18 @@ class PointGroup:
         The tolerance in Å the group was detected at.
     centroid : ndarray, (3,)
         The unweighted centroid the operations are about.
+
+    Also: ``order``, ``is_infinite``, ``orbits``, ``frame``,
+    ``canonical_positions()``, ``symmetrize()``, ``stabilizer()``.
+
+    Notes
+    -----
+    Built by :func:`detect` (and :meth:`stabilizer`), not by hand: the
+    constructor's arguments are internal. When same-label atoms are closer than
+    ``tol``, which of them an operation maps onto is ambiguous; their
+    permutations then map atoms within ``tol`` but need not compose exactly like
+    the matrices. The arrays are shared with cached properties: copy before
+    modifying them in place.
     """
 
     def __init__(
@@ -102,8 +114,10 @@ class PointGroup:
         The symmetrised position of atom i is the average of g^-1 . x_perm(g, i)
         over the operations: the orthogonal projection of the structure onto the
         structures invariant under ``operations`` (for C*v/D*h this puts the atoms
-        on the axis, for Kh on the centroid). Detecting on the result at the same
-        ``tol`` gives the same group.
+        on the axis, for Kh on the centroid). The result is invariant under every
+        operation to rounding, so detecting on it finds at least this group (on
+        noisy G2 molecules exactly this group, see the tests); symmetry can only be
+        gained, when the structure is also close to a larger group.
 
         Returns
         -------
@@ -119,7 +133,7 @@ class PointGroup:
         """(3, 3) orthogonal frame F; canonical positions c(x) = (x - centroid) @ F.
 
         Relaxed-equivariant (SANN paper Def. 3.5): for any orthogonal R,
-        ``detect(x @ R.T).frame = R @ frame @ g`` for an operation g of Sym(x), so
+        ``detect(x @ R.T).frame = R @ S @ frame`` for an operation S of Sym(x), so
         c(R.x) equals c(x) up to a symmetry operation (an atom permutation); for
         trivial symmetry c(R.x) = c(x) to rounding.
 
