@@ -10,7 +10,8 @@ Examples
 --------
   sbbench qm7x curate                               # $SBBENCH_DATA/qm7x/*.hdf5
   sbbench qm7x curate --src /data/qm7x --max-heavy 5 --tol 0.2
-  sbbench qm7x curate --reference                   # the shipped reference set
+  sbbench qm7x curate --reference --out ref.hdf5    # the shipped reference set
+  sbbench qm7x curate --src 1000.hdf5 --out c.hdf5  # one file, no DupMols
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ HELP = "QM7-X tools: 'curate' the symmetry-breaking subset (SANN App. C.2)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     c = sub.add_parser("curate", help="write the symmetry-breaking subset")
-    c.add_argument("--src", default=None, help="folder of NNNN.hdf5 (default: $SBBENCH_DATA/qm7x)")
+    c.add_argument(
+        "--src",
+        default=None,
+        help="folder of NNNN.hdf5 + DupMols.dat, or one QM7-X-layout file "
+        "(default: $SBBENCH_DATA/qm7x)",
+    )
     c.add_argument(
         "--reference", action="store_true", help="curate the shipped reference set instead"
     )
@@ -47,11 +53,11 @@ def run(args: argparse.Namespace) -> int:
     from sbbench.datasets.qm7x import CURATED_NAME, curate, default_data_dir
 
     src = Path(args.src) if args.src else default_data_dir()
-    if args.reference:
-        files = [shipped_file("qm7x", "reference.hdf5")]
+    if args.reference or src.is_file():
+        files = [shipped_file("qm7x", "reference.hdf5") if args.reference else src]
         dupmols = None
         if args.out is None:
-            raise CLIError("--reference needs --out (the shipped folder is read-only data)")
+            raise CLIError("curating a single file needs --out")
     else:
         if not src.is_dir():
             raise CLIError(f"no QM7-X folder {src}; run `sbbench fetch qm7x --dest {src}` first")
