@@ -7,6 +7,9 @@ import torch
 from sbbench.models import build
 
 #: strictly equivariant configurations: (name, hparams)
+#: relaxed-equivariant configurations (exactly equivariant on molecules without symmetry)
+RELAXED = [("sann", {})]
+
 EQUIVARIANT = [
     ("egnn", {}),
     ("painn", {"variant": "tensor"}),

@@ -6,7 +6,7 @@ import torch
 from sbbench.testing import to_dtype
 
 from ._data import random_molecules
-from ._zoo import EQUIVARIANT, label, make
+from ._zoo import EQUIVARIANT, RELAXED, label, make
 
 torch.set_num_threads(1)
 
@@ -22,7 +22,7 @@ def pair_forces(data) -> torch.Tensor:
     return -grad.detach()
 
 
-CONFIGS = EQUIVARIANT + [("egnn+mlp", {}), ("painn+noise", {"noise_std": 0.001})]
+CONFIGS = EQUIVARIANT + RELAXED + [("egnn+mlp", {}), ("painn+noise", {"noise_std": 0.001})]
 
 
 @pytest.mark.parametrize("cfg", CONFIGS, ids=label)

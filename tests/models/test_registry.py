@@ -41,9 +41,15 @@ def test_modifiers_compose_in_any_order():
     assert a.base.noise_std == 0.05
 
 
-@pytest.mark.parametrize("name", ["egnn", "painn", "egnn+noise", "painn+mlp"])
+@pytest.mark.parametrize(
+    "name",
+    ["egnn", "painn", "schnet", "dimenet++", "relaxed_e3nn", "sann", "egnn+noise", "sann+mlp"],
+)
 def test_symmetry_class_and_output_shape(name):
     model = build(name, hidden=8, layers=1, out_vectors=2)
+    expected = {"schnet": "invariant", "dimenet++": "invariant", "relaxed_e3nn": "relaxed-equivariant"}
+    expected.update({"sann": "relaxed-equivariant", "sann+mlp": "symmetry-breaking"})
+    assert model.symmetry_class == expected.get(name, "equivariant")
     assert model.symmetry_class in SYMMETRY_CLASSES
     batch = random_molecules((3, 4))
     assert model(batch).shape == (7, 6)
