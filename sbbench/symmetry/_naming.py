@@ -15,16 +15,22 @@ import numpy as np
 __all__ = []
 
 _MAX_ORDER = 240
-_ANGLE_TOL = 1e-4
+_TOL = 1e-4  # on turns and matrix entries: float32 operations (errors ~1e-7) still name right
 
 
 def rotation_orders(rotations: np.ndarray) -> np.ndarray:
-    """Order of each proper rotation (smallest k >= 1 with R^k = I), from its angle."""
-    cos = np.clip((np.trace(rotations, axis1=1, axis2=2) - 1.0) / 2.0, -1.0, 1.0)
-    turns = np.arccos(cos) / (2.0 * np.pi)  # in [0, 1/2]
+    """Order of each proper rotation (smallest k >= 1 with R^k = I), from its angle.
+
+    The angle is atan2(sin, cos) with sin from the antisymmetric part, which is
+    well conditioned at 0 and pi (unlike arccos of the trace).
+    """
+    cos = (np.trace(rotations, axis1=1, axis2=2) - 1.0) / 2.0
+    anti = rotations - np.swapaxes(rotations, 1, 2)
+    sin = 0.5 * np.sqrt(anti[:, 2, 1] ** 2 + anti[:, 0, 2] ** 2 + anti[:, 1, 0] ** 2)
+    turns = np.arctan2(sin, cos) / (2.0 * np.pi)  # in [0, 1/2]
     k = np.arange(1, _MAX_ORDER + 1)
     frac = turns[:, None] * k[None, :]
-    hit = np.abs(frac - np.round(frac)) < _ANGLE_TOL * k[None, :]
+    hit = np.abs(frac - np.round(frac)) < _TOL
     if not hit.any(axis=1).all():
         raise ValueError("a rotation angle is not a rational fraction of a turn (order > 240)")
     return k[np.argmax(hit, axis=1)]
@@ -41,7 +47,7 @@ def reflection_normals(ops: np.ndarray) -> np.ndarray:
     """Unit normals of the pure reflections among ``ops`` (det -1, trace +1)."""
     dets = np.linalg.det(ops)
     tr = np.trace(ops, axis1=1, axis2=2)
-    refl = ops[(dets < 0) & (np.abs(tr - 1.0) < 1e-6)]
+    refl = ops[(dets < 0) & (np.abs(tr - 1.0) < _TOL)]
     if len(refl) == 0:
         return np.zeros((0, 3))
     mm = 0.5 * (np.eye(3) - refl)  # = m m^T
@@ -55,23 +61,25 @@ def schoenflies(ops: np.ndarray) -> str:
 
     Parameters
     ----------
-    ops : (G, 3, 3) the operations of a closed finite point group (to ~1e-6).
+    ops : (G, 3, 3) the operations of a closed finite point group (entries to ~1e-5,
+        so float32 copies such as a dataset's ``sym_ops`` work).
 
     Raises
     ------
     ValueError
         If the matrices are not a finite point group (|G+| does not match any family).
     """
+    ops = np.asarray(ops, dtype=np.float64)
     dets = np.linalg.det(ops)
     proper = ops[dets > 0]
     g, gp = len(ops), len(proper)
     orders = rotation_orders(proper)
     n = int(orders.max())
-    has_inversion = bool(np.any(np.all(np.abs(ops + np.eye(3)) < 1e-6, axis=(1, 2))))
+    has_inversion = bool(np.any(np.all(np.abs(ops + np.eye(3)) < _TOL, axis=(1, 2))))
     normals = reflection_normals(ops)
 
     def reflection_along(axes: np.ndarray) -> bool:
-        return bool(len(normals)) and bool(np.any(np.abs(normals @ axes.T) > 1.0 - 1e-6))
+        return bool(len(normals)) and bool(np.any(np.abs(normals @ axes.T) > 1.0 - _TOL))
 
     if gp == n:  # cyclic proper part: C1, Cs, Ci, Cn, Cnv, Cnh, S2n
         if g == n:

@@ -69,6 +69,8 @@ def test_family_orbits(symbol):
     pg = detect(noisy, labels, tol=0.1)
     assert pg.schoenflies == symbol
     assert pg.order == expected_order(symbol) == len(ops)
+    # naming also works on float32 copies (a dataset's sym_ops) in any frame
+    assert schoenflies((rot @ ops @ rot.T).astype(np.float32)) == symbol
     check_group(pg, noisy, 0.1)
     # orbits: one class per generic seed point
     assert len(np.unique(pg.orbits)) == len(pos) // len(ops)
