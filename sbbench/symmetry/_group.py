@@ -6,8 +6,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ._detect import _subgroup_closure, _table, detect_group
-from ._linalg import base_atoms, perpendicular
+from ._detect import detect_group, largest_valid_subgroup, matrix_table
+from ._linalg import perpendicular
 from ._naming import schoenflies as _schoenflies
 
 __all__ = ["PointGroup", "detect"]
@@ -186,7 +186,9 @@ class PointGroup:
         """The subgroup of operations that also map a per-atom vector field onto itself.
 
         An operation g is kept when |R_g v_i - v_perm[g, i]| <= tol for every atom
-        i; the kept set is closed under products within the group. Used to find
+        i. Near the threshold the kept operations need not form a group; then the
+        largest subgroup whose operations all pass is returned (greedy, best
+        fitting first), the same rule as in :func:`detect`. Used to find
         where a target breaks the input symmetry (Curie's principle; SANN paper
         Sec. 3; QM7-X dipoles, H2O normal modes).
 
@@ -234,9 +236,7 @@ class PointGroup:
         ops, perms = self.operations, self._perms
         pa = perms[:, : self._n]
         dev = np.linalg.norm(vec @ np.swapaxes(ops, 1, 2) - vec[pa], axis=-1).max(axis=1)
-        dets = np.sign(np.linalg.det(ops))
-        table = _table(perms, dets, base_atoms(self._points))
-        keep = _subgroup_closure(table, np.flatnonzero(dev <= tol))
+        keep = largest_valid_subgroup(lambda: matrix_table(ops), dev, tol)
         points = np.concatenate([self._points, atoms + scale * vec])
         sub_perms = np.concatenate([perms[keep], pa[keep] + len(self._points)], axis=1)
         sub_ops = ops[keep]

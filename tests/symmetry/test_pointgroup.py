@@ -171,6 +171,21 @@ def test_stabilizer_dipoles_and_tolerance():
         pg.stabilizer(np.zeros((4, 3)), tol=0)
 
 
+def test_stabilizer_tangential_field_keeps_rotations_only():
+    """v_i = axis x x_i (a swirl) is kept by the C3 rotations of NH3, reversed by the
+    mirrors: C3v -> C3; with one H's vector perturbed beyond tol only the identity."""
+    nh3 = molecule("NH3")
+    pg = detect(nh3.positions, nh3.numbers)
+    x = nh3.positions - nh3.positions.mean(axis=0)
+    swirl = np.cross([0.0, 0.0, 1.0], x)
+    sub = pg.stabilizer(swirl, tol=0.05)
+    assert sub.schoenflies == "C3" and sub.order == 3
+    assert (np.linalg.det(sub.operations) > 0).all()
+    broken = swirl.copy()
+    broken[1] += [0.0, 0.0, 0.3]
+    assert pg.stabilizer(broken, tol=0.05).schoenflies == "C1"
+
+
 def test_stabilizer_linear():
     co2 = molecule("CO2")  # C at the origin, O on z
     pg = detect(co2.positions, co2.numbers)
