@@ -259,12 +259,80 @@ def cmd_assemble(args) -> int:
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     sha = out.with_suffix(".sha256")
     fd, tmp = tempfile.mkstemp(dir=out.parent)
+    os.chmod(tmp, 0o644)
     with os.fdopen(fd, "w") as fh:
         fh.write(f"{digest}  {out.name}\n")
     os.replace(tmp, sha)
     n_conf = sum(len(c) for c in molecules.values())
     print(f"wrote {out} ({len(molecules)} molecules, {n_conf} conformers), sha256 {digest}")
+    if args.card:
+        write_card_numbers(out, HERE / "README.md")
     return 0
+
+
+CARD_BEGIN = "<!-- numbers:begin (written by make_reference.py assemble) -->"
+CARD_END = "<!-- numbers:end -->"
+
+
+def card_numbers(path: Path) -> str:
+    """Markdown block of the set's key numbers (checked by tests/datasets/qm7x/test_card.py)."""
+    import tempfile as _tf
+
+    import h5py
+
+    from sbbench.datasets.qm7x import curate, iter_conformers
+    from sbbench.symmetry import detect
+
+    with h5py.File(path, "r") as f:
+        n_mol = len(f)
+        basis, pyscf_version = f.attrs["basis"], f.attrs["pyscf_version"]
+    n_conf, n_sym, n_opt, devs = 0, 0, 0, []
+    for c in iter_conformers(path):
+        n_conf += 1
+        pg = detect(c.positions, c.numbers, tol=0.2)
+        if c.idconf.endswith("-opt"):
+            n_opt += 1
+            continue
+        if pg.order > 1:
+            n_sym += 1
+            rot = c.hvdip[None] @ pg.operations.transpose(0, 2, 1)
+            dev = np.linalg.norm(rot - c.hvdip[pg.permutations], axis=-1).max()
+            devs.append(dev)
+    with _tf.TemporaryDirectory() as tmp:
+        res = curate([path], Path(tmp) / "c.hdf5", progress=False)
+    q = np.percentile(devs, [10, 50, 90]) if devs else [float("nan")] * 3
+    return "\n".join(
+        [
+            CARD_BEGIN,
+            f"* File: `reference.hdf5`, PBE0/{basis}, PySCF {pyscf_version}.",
+            f"* **{n_mol}** molecules, **{n_conf}** conformers "
+            f"({n_opt} `-opt` + {n_conf - n_opt} displaced).",
+            f"* Displaced conformers still symmetric at 0.2 Å (order > 1): **{n_sym}**; "
+            f"their dipole-field asymmetry max_g,i |R_g mu_i - mu_g(i)| (e·bohr): "
+            f"10/50/90 % = {q[0]:.4f} / {q[1]:.4f} / {q[2]:.4f}.",
+            f"* Curation (tol 0.2 Å, dipole_tol 0.01 e·bohr): **{res.conformers_broken}** "
+            f"symmetry-breaking conformers; kept **{res.molecules_kept}** molecules / "
+            f'**{res.conformers_kept}** conformers (what `sd.load("qm7x", '
+            f'source="reference")` returns).',
+            CARD_END,
+        ]
+    )
+
+
+def write_card_numbers(h5: Path, card: Path) -> None:
+    """Replace the numbers block of the data card (atomically)."""
+    text = card.read_text()
+    if CARD_BEGIN not in text or CARD_END not in text:
+        raise ValueError(f"{card}: numbers markers not found")
+    head, rest = text.split(CARD_BEGIN, 1)
+    tail = rest.split(CARD_END, 1)[1]
+    new = head + card_numbers(h5) + tail
+    fd, tmp = tempfile.mkstemp(dir=card.parent)
+    os.chmod(tmp, 0o644)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(new)
+    os.replace(tmp, card)
+    print(f"updated the numbers in {card}")
 
 
 def main(argv=None) -> int:
@@ -279,6 +347,9 @@ def main(argv=None) -> int:
     s = sub.add_parser("status", help="count finished conformers")
     a = sub.add_parser("assemble", help="write the HDF5 file and its sha256")
     a.add_argument("--out", default=str(DEFAULT_OUT))
+    a.add_argument(
+        "--no-card", dest="card", action="store_false", help="do not update README.md numbers"
+    )
     for q in (r, s, a):
         q.add_argument("--work", default=str(DEFAULT_WORK), help="folder of per-conformer .npz")
     args = p.parse_args(argv)

@@ -186,10 +186,11 @@ def curate(
             n_mol_total += len(f)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
     os.close(fd)
+    os.chmod(tmp, 0o644)
     t0 = time.perf_counter()
     try:
         with (
-            h5py.File(tmp, "w") as out,
+            h5py.File(tmp, "w", libver=("v108", "v108")) as out,
             tqdm(total=n_mol_total, desc="curate", unit="mol", disable=not progress) as bar,
         ):
             for src in sources:

@@ -134,6 +134,7 @@ def _download(url: str, part: Path, *, progress: bool, timeout: float) -> None:
 def _decompress(archive: Path, target: Path) -> None:
     """Stream-decompress an .xz archive to ``target`` via a temporary file (atomic)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.chmod(tmp, 0o644)
     try:
         with os.fdopen(fd, "wb") as out, open(archive, "rb") as src:
             dec = lzma.LZMADecompressor()
