@@ -51,6 +51,8 @@ maximum, displacement). Use :func:`sbbench.symmetry.detect` with several
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
@@ -443,21 +445,24 @@ def _match(points: np.ndarray, mapped: np.ndarray, labels: np.ndarray, tol: floa
     return None
 
 
-def _sphere(points: np.ndarray) -> GroupResult:
-    """K_h, represented by O_h (the 48 signed permutation matrices of the input axes)."""
-    import itertools
-
-    ops = []
+def _signed_permutation_matrices() -> np.ndarray:
+    """The 48 signed permutation matrices (O_h about the coordinate axes), identity first."""
+    ops = [np.eye(3)]
     for p in itertools.permutations(range(3)):
         for signs in itertools.product((1.0, -1.0), repeat=3):
             m = np.zeros((3, 3))
             m[np.arange(3), p] = signs
-            ops.append(m)
-    ops = np.array(ops)
-    ident = np.flatnonzero(np.all(np.abs(ops - np.eye(3)) < 1e-12, axis=(1, 2)))[0]
-    ops = np.concatenate([ops[ident : ident + 1], np.delete(ops, ident, axis=0)])
-    perms = np.tile(np.arange(len(points)), (len(ops), 1))
-    return GroupResult("Kh", ops, perms)
+            if not np.array_equal(m, np.eye(3)):
+                ops.append(m)
+    return np.array(ops)
+
+
+_OH = _signed_permutation_matrices()
+
+
+def _sphere(points: np.ndarray) -> GroupResult:
+    """K_h, represented by O_h (the 48 signed permutation matrices of the input axes)."""
+    return GroupResult("Kh", _OH.copy(), np.tile(np.arange(len(points)), (len(_OH), 1)))
 
 
 def _merge_close(points: np.ndarray, labels: np.ndarray, tol: float):
