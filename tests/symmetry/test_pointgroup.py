@@ -200,3 +200,19 @@ def test_stabilizer_linear():
     assert pg.stabilizer(np.zeros((3, 3))) is pg
     atom = detect([[0.0, 0, 0]], [18])
     assert atom.stabilizer([[0.0, 0, 1.0]]).schoenflies == "C*v"
+
+
+@pytest.mark.parametrize("name", ["H2O", "CO2", "CH4"])
+def test_stabilizer_frame_uses_the_vectors(name):
+    """Generic vectors break all symmetry; the stabilizer's frame then pins the pair
+    (positions, vectors) exactly: c(R.x) = c(x) to rounding, even for linear CO2 whose
+    positions alone leave the rotation about the axis free."""
+    mol = molecule(name)
+    vec = np.random.default_rng(1).normal(size=mol.positions.shape) * 0.5
+    sub = detect(mol.positions, mol.numbers).stabilizer(vec, tol=0.01)
+    assert sub.schoenflies == "C1"
+    c0 = sub.canonical_positions()
+    for seed in range(4):
+        rot = random_o3(seed)
+        moved = detect(mol.positions @ rot.T + 1.0, mol.numbers).stabilizer(vec @ rot.T, tol=0.01)
+        assert np.abs(moved.canonical_positions() - c0).max() < 1e-9
