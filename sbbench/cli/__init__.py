@@ -29,6 +29,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "run": "run",
     "curie": "curie",
+    "reproduce": "reproduce",
     "demo": "demo",
     "symmetry": "symmetry",
     "submit": "submit",

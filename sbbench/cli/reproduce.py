@@ -1,0 +1,63 @@
+"""Re-run one table of the papers end to end and compare with the published numbers.
+
+Every row is trained with the same harness as 'sbbench run' (configs from
+baselines/), submitted to leaderboards/<dataset>.csv, and summarised in
+OUT/<table>.md (paper value vs. ours, mean ± std, wall time).
+
+Tables: sann-table1, sann-table2, sann-table3, sann-table7, relaxed-e3
+
+Examples:
+  sbbench reproduce sann-table1 --seeds 0,1,2 --folds 3
+  sbbench reproduce sann-table2 --only sann@h2o_modes:asym/sbcd
+  sbbench reproduce relaxed-e3 --no-submit --epochs 500
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "re-run a paper table end to end and compare with the published numbers"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("table", help="table name, e.g. sann-table1 (see above)")
+    parser.add_argument(
+        "--out", default="runs/reproduce", help="output folder (default %(default)s)"
+    )
+    parser.add_argument("--seeds", help="comma-separated seeds (default: the baselines')")
+    parser.add_argument("--folds", type=int, help="override the number of folds")
+    parser.add_argument("--epochs", type=int, help="override the number of epochs")
+    parser.add_argument(
+        "--only", action="append", help="run only this row (repeatable): name@dataset/loss"
+    )
+    parser.add_argument(
+        "--no-submit", action="store_true", help="do not add rows to the leaderboards"
+    )
+    parser.add_argument("--leaderboards", help="leaderboard folder (default: leaderboards/)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sbbench.reproduce import reproduce
+
+    overrides = {}
+    if args.seeds:
+        try:
+            overrides["seeds"] = [int(s) for s in args.seeds.split(",")]
+        except ValueError:
+            raise ValueError(
+                f"--seeds must be comma-separated integers, got {args.seeds!r}"
+            ) from None
+    if args.folds is not None:
+        overrides["folds"] = args.folds
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    path = reproduce(
+        args.table,
+        args.out,
+        overrides=overrides,
+        submit=not args.no_submit,
+        leaderboard_dir=args.leaderboards,
+        only=args.only,
+    )
+    print(f"summary: {path}")
+    return 0

@@ -1,0 +1,48 @@
+"""sbbench reproduce: table definitions and one real (tiny) row end to end."""
+
+import json
+
+import pytest
+
+from sbbench.cli import main
+from sbbench.leaderboard import read_leaderboard
+from sbbench.models import names as model_names
+from sbbench.reproduce import TABLES, reproduce
+
+
+def test_tables_are_well_formed():
+    models = set(model_names())
+    for table, specs in TABLES.items():
+        keys = [s.key for s in specs]
+        assert len(keys) == len(set(keys)), table
+        for s in specs:
+            assert s.model in models, (table, s.model)
+            assert s.paper, (table, s.key)
+
+
+def test_one_row_end_to_end(tmp_path):
+    path = reproduce(
+        "sann-table1",
+        tmp_path / "out",
+        overrides={"epochs": 2, "folds": 1, "model_hparams": {"hidden": 8, "layers": 1}},
+        leaderboard_dir=tmp_path / "lb",
+        only=["egnn@square/sbcd"],
+        log=lambda _: None,
+    )
+    text = path.read_text()
+    assert "| egnn | square | sbcd | 0.251 |" in text
+    assert "symmetric=False, reduction=sum" in text
+    rows = read_leaderboard(tmp_path / "lb" / "square.csv")
+    assert len(rows) == 1
+    assert json.loads(rows[0]["hyperparameters"])["model"]["hidden"] == 8
+    assert (
+        rows[0]["command"]
+        == "sbbench reproduce sann-table1 --only egnn@square/sbcd --folds 1 --epochs 2"
+    )
+
+
+def test_cli_errors(capsys):
+    assert main(["reproduce", "sann-tabel1"]) == 2
+    assert "Did you mean 'sann-table1'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="no row"):
+        reproduce("sann-table1", "unused", only=["nope"])
