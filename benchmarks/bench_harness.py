@@ -179,6 +179,7 @@ def bench_sweep(args) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             run_sweep(grid, Path(tmp) / "warmup", seeds=seeds, workers=2, quiet=True)
             times: dict[int, list[float]] = {1: [], 2: []}
+            train: dict[int, list[float]] = {1: [], 2: []}
             for rep in range(args.sweep_reps):
                 for workers in (1, 2):
                     t0 = time.perf_counter()
@@ -192,6 +193,7 @@ def bench_sweep(args) -> None:
                     times[workers].append(time.perf_counter() - t0)
                     if s["failures"]:
                         raise SystemExit(f"sweep task failed: {s['failures'][0]['error']}")
+                    train[workers] += [_train_time(Path(s["out_dir"]), p) for p in s["points"]]
     finally:
         ray.shutdown()
     t1, t2 = statistics.median(times[1]), statistics.median(times[2])
@@ -203,6 +205,20 @@ def bench_sweep(args) -> None:
     print(f"1 worker (baseline): {t1:7.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times[1])})")
     print(f"2 workers:           {t2:7.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times[2])})")
     print(f"sweep speed-up: {t1 / t2:.2f}x (ideal on 2 cores: 2x)")
+    m1, m2 = statistics.mean(train[1]), statistics.mean(train[2])
+    print(
+        f"training time per grid point: {m1:.2f} s alone, {m2:.2f} s two at a time "
+        f"({m2 / m1:.2f}x: above 1 when the cores are not free for both workers)"
+    )
+
+
+def _train_time(out: Path, point: dict) -> float:
+    """Summed per-fold training time (``train_time_s``) of a grid point's tasks."""
+    from sbbench.leaderboard import load_results
+
+    return sum(
+        f["train_time_s"] for rel in point["results"] for f in load_results(out / rel)["folds"]
+    )
 
 
 def main() -> None:
