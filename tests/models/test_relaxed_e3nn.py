@@ -131,3 +131,33 @@ def test_relaxed_e3nn_accepts_node_attr_and_velocities():
     data = random_molecules((3,), node_vec=True)
     data.node_attr = torch.randn(3, 2)
     assert model(data).shape == (3, 3)
+
+
+def test_edge_tensor_product_equals_e3nn_uvu():
+    """The split-based tensor product is e3nn's 'uvu' TensorProduct with per-edge weights."""
+    from e3nn import o3
+
+    from sbbench.models.relaxed_e3nn import _EdgeTensorProduct
+
+    torch.manual_seed(0)
+    irreps_x, irreps_f = o3.Irreps("3x0e+2x1o+2x2e"), o3.Irreps("2x0e+3x1o+1x2e+2x1e")
+    paths = [
+        (i, j, ir_out)
+        for i, (_, ir_x) in enumerate(irreps_x)
+        for j, (_, ir_f) in enumerate(irreps_f)
+        for ir_out in ir_x * ir_f
+        if ir_out.l <= 2
+    ]
+    ours = _EdgeTensorProduct(irreps_x, irreps_f, paths)
+    ref = o3.TensorProduct(
+        irreps_x,
+        irreps_f,
+        o3.Irreps([(irreps_x[i].mul, ir) for i, _, ir in paths]),
+        [(i, j, k, "uvu", True) for k, (i, j, _) in enumerate(paths)],
+        internal_weights=False,
+        shared_weights=False,
+    )
+    assert ours.weight_numel == ref.weight_numel
+    x, f = torch.randn(7, irreps_x.dim), torch.randn(7, irreps_f.dim)
+    w = torch.randn(7, ref.weight_numel)
+    assert torch.allclose(ours(x, f, w), ref(x, f, w), atol=1e-5)
