@@ -7,7 +7,6 @@ the weights of the epoch with the lowest validation SBCD are kept and tested.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import time
 from collections.abc import Callable
@@ -47,10 +46,10 @@ def make_loss(cfg: RunConfig) -> Callable[[Tensor, Any], Tensor]:
 
 
 def _predict(model: torch.nn.Module, batch: Any) -> Tensor:
-    # Gradient-based models (SchNet, DimeNet++, vector PaiNN) differentiate an
-    # energy w.r.t. positions even at test time, so gradients stay enabled.
-    with torch.enable_grad():
-        return model(batch).detach()
+    # Gradient-based models (SchNet, DimeNet++, vector PaiNN) enable autograd for
+    # their d(energy)/d(pos) internally, so evaluation can run under no_grad.
+    with torch.no_grad():
+        return model(batch)
 
 
 def evaluate(
@@ -157,7 +156,7 @@ def train_fold(
         history["cd"].append(val["cd"])
         if val["sbcd"] < best_val["sbcd"]:
             best_val, best_epoch = val, epoch
-            best_state = copy.deepcopy(model.state_dict())
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if on_epoch is not None:
             on_epoch(epoch, history["train"][-1], val)
     if best_state is not None:
