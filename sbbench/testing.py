@@ -70,7 +70,9 @@ def to_dtype(data: Any, dtype: torch.dtype) -> Any:
 
 def _batch_vector(data: Any) -> Tensor:
     b = getattr(data, "batch", None)
-    return b if b is not None else torch.zeros(data.pos.shape[0], dtype=torch.long)
+    if b is None:
+        return torch.zeros(data.pos.shape[0], dtype=torch.long, device=data.pos.device)
+    return b
 
 
 def _permutation_within_molecules(batch: Tensor, gen: torch.Generator) -> Tensor:
@@ -90,18 +92,17 @@ def transform_batch(
     ``frame`` is dropped (models recompute it).
     """
     out = data.clone()
-    n = out.pos.shape[0]
-    rot = rot.to(out.pos.dtype)
+    n, device = out.pos.shape[0], out.pos.device
+    rot = rot.to(device=device, dtype=out.pos.dtype)
     batch = _batch_vector(out)
-    if perm is None:
-        perm = torch.arange(n)
+    perm = torch.arange(n, device=device) if perm is None else perm.to(device)
     for key in _NODE_KEYS:
         value = getattr(out, key, None)
         if isinstance(value, Tensor) and value.shape[:1] == (n,):
             out[key] = value[perm]
     out.pos = out.pos @ rot.T
     if shift is not None:
-        out.pos = out.pos + shift.to(out.pos.dtype)[batch]
+        out.pos = out.pos + shift.to(device=device, dtype=out.pos.dtype)[batch]
     for key in _VECTOR_KEYS:
         value = getattr(out, key, None)
         if isinstance(value, Tensor) and value.is_floating_point() and value.shape[-1] % 3 == 0:
@@ -123,13 +124,14 @@ def _model_dtype(model: torch.nn.Module, default: torch.dtype) -> torch.dtype:
 
 
 def _rotate_vectors(y: Tensor, rot: Tensor) -> Tensor:
-    return (y.reshape(y.shape[0], -1, 3) @ rot.T.to(y.dtype)).reshape(y.shape)
+    rot = rot.to(device=y.device, dtype=y.dtype)
+    return (y.reshape(y.shape[0], -1, 3) @ rot.T).reshape(y.shape)
 
 
 def _samples(data: Any, n_samples: int, seed: int, permute: bool, translate: bool):
     """Yield ``(rot, perm, shift)``; rotations and rotoreflections alternate."""
     gen = torch.Generator().manual_seed(seed)
-    batch = _batch_vector(data)
+    batch = _batch_vector(data).cpu()
     num_graphs = int(batch.max()) + 1 if batch.numel() else 0
     for s in range(n_samples):
         rot = random_orthogonal(seed * 1000 + s, improper=bool(s % 2))
@@ -187,7 +189,7 @@ def equivariance_error(
             y1 = _evaluate(model, transform_batch(data, rot, perm, shift))
             expected = _rotate_vectors(y0, rot)
             if perm is not None:
-                expected = expected[perm]
+                expected = expected[perm.to(expected.device)]
             err = max(err, float((y1 - expected).abs().max()))
         return err / scale
     finally:
@@ -276,10 +278,10 @@ def relaxed_equivariance_error(
         err = 0.0
         for rot, perm, shift in _samples(data, n_samples, seed, permute, translate):
             y1 = _evaluate(model, transform_batch(data, rot, perm, shift))
-            inv = torch.empty_like(perm) if perm is not None else None
             if perm is not None:
+                inv = torch.empty_like(perm)
                 inv[perm] = torch.arange(perm.numel())
-                y1 = y1[inv]  # back to the original atom order
+                y1 = y1[inv.to(y1.device)]  # back to the original atom order
             for idx, cands in candidates:
                 best = min(float((y1[idx] - _rotate_vectors(c, rot)).abs().max()) for c in cands)
                 err = max(err, best)
