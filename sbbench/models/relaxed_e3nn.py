@@ -352,6 +352,12 @@ class ThetaReport:
     uniaxiality : Tensor
         ``(layers,)`` ``1 - |l_a - l_b| / |l_u|`` from the eigenvalues, ``l_u``
         the unique one: 1 for ``a(2z^2 - x^2 - y^2)``-type factors, smaller otherwise.
+    components : dict
+        ``irrep -> [(layer, index, value), ...]``: the components carrying
+        weight (``|theta| > rel_tol * max |theta|`` of that layer). ``index``
+        runs over ``0 .. 2l`` in e3nn's real basis (m = -l .. l, polar axis y:
+        for ``l = 1`` the indices are x, y, z; for ``l = 2`` index 2 is
+        ``y^2 - (x^2 + z^2) / 2`` and index 4 is ``z^2 - x^2``).
     """
 
     norms: dict[str, Tensor]
@@ -359,6 +365,7 @@ class ThetaReport:
     quadrupole: Tensor
     axis: Tensor
     uniaxiality: Tensor
+    components: dict[str, list[tuple[int, int, float]]]
 
     def __str__(self) -> str:
         lines = []
@@ -368,11 +375,20 @@ class ThetaReport:
             if float(self.quadrupole[layer].abs().max()) > 0:
                 ax = ", ".join(f"{float(c):+.3f}" for c in self.axis[layer])
                 line += f"; 2e axis ({ax}), uniaxiality {float(self.uniaxiality[layer]):.3f}"
+            active = [
+                f"{k}[{m}]={v:+.3g}"
+                for k, comps in self.components.items()
+                for lay, m, v in comps
+                if lay == layer and k != "0e"
+            ]
+            line += "; non-scalar components: " + (", ".join(active) if active else "none")
             lines.append(line)
         return "\n".join(lines)
 
 
-def describe(theta: dict[str, Tensor], plot: str | os.PathLike | None = None) -> ThetaReport:
+def describe(
+    theta: dict[str, Tensor], plot: str | os.PathLike | None = None, *, rel_tol: float = 0.05
+) -> ThetaReport:
     """Report which irreps and components of relaxed weights carry weight.
 
     Parameters
@@ -380,6 +396,9 @@ def describe(theta: dict[str, Tensor], plot: str | os.PathLike | None = None) ->
     theta
         ``irrep -> (layers, 2l+1)`` (or ``(2l+1,)``), as from
         :meth:`RelaxedE3NN.relaxed_weights`.
+    rel_tol
+        A component "carries weight" when its magnitude exceeds ``rel_tol``
+        times the largest theta component of its layer.
     plot
         If given, save a figure (matplotlib) of every layer's *scalar signal*
         ``f(x) = sum_{p = (-1)^l} theta^{l,p} . Y^l(x)`` (eq. 8 of the
@@ -421,7 +440,17 @@ def describe(theta: dict[str, Tensor], plot: str | os.PathLike | None = None) ->
         axis[i] = evecs[i, :, u]
         if float(e[u].abs()) > 0:
             uni[i] = 1 - (e[others[0]] - e[others[1]]).abs() / e[u].abs()
-    report = ThetaReport(norms, dominant, quad, axis, uni)
+    biggest = torch.stack([v.abs().max(dim=1).values for v in theta.values()]).max(0).values
+    components = {
+        k: [
+            (lay, m, float(v[lay, m]))
+            for lay in range(layers)
+            for m in range(v.shape[1])
+            if float(v[lay, m].abs()) > rel_tol * float(biggest[lay])
+        ]
+        for k, v in theta.items()
+    }
+    report = ThetaReport(norms, dominant, quad, axis, uni, components)
     if plot is not None:
         _plot_signals(theta, plot)
     return report

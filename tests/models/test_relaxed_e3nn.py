@@ -90,6 +90,12 @@ def test_cube_to_prism_single_convolution_moves_only_d4h_invariant_weights():
     for irrep in ("0o", "1o", "1e", "2o"):  # only round-off (Adam rescales tiny gradients)
         assert float(theta[irrep].abs().max()) < 1e-3 * scale, (irrep, str(report))
     assert abs(float(report.axis[0, 2])) > 0.999 and float(report.uniaxiality[0]) > 0.99
+    # the axial 2z^2 - x^2 - y^2 factor is, in e3nn's basis (y = polar axis), m = 0 and m = 2
+    # (indices 2 and 4) with theta_2 / theta_0 = -sqrt(3) (relaxed-E(3) paper App. A.2, Table 4)
+    comps = {m: v for _, m, v in report.components["2e"]}
+    assert set(comps) == {2, 4}, str(report)
+    assert comps[4] / comps[2] == pytest.approx(-(3**0.5), rel=1e-2)
+    assert "non-scalar components: 2e[2]" in str(report)
 
 
 def test_charged_particle_learns_e_vector_and_b_pseudovector():
