@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, help="(max) learning rate")
     parser.add_argument("--batch-size", type=int, help="molecules per batch")
     parser.add_argument("--device", choices=["cpu", "cuda"], help="training device")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: min(2, cores))")
+    parser.add_argument("--threads", type=int, help="CPU threads (default: OMP_NUM_THREADS, max 2)")
     parser.add_argument("--out", help="output folder (default runs/<dataset>/<model>/<time>)")
     parser.add_argument("--config", help="YAML file with config keys (overrides the baseline)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 epochs, 2 folds")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import shlex
 import sys
 import time
@@ -100,7 +99,9 @@ def run_experiment(
     from sbbench.testing import equivariance_error
 
     cfg.validate()
-    torch.set_num_threads(cfg.threads or max(1, min(2, os.cpu_count() or 1)))
+    # Default: torch's own setting (which honours OMP_NUM_THREADS), capped at 2. More
+    # threads than free cores make the small per-molecule ops spin and thrash.
+    torch.set_num_threads(cfg.threads or max(1, min(2, torch.get_num_threads())))
     out = Path(out_dir) if out_dir is not None else default_out_dir(cfg)
     out.mkdir(parents=True, exist_ok=True)
     (out / "checkpoints").mkdir(exist_ok=True)
