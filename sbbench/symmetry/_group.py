@@ -132,51 +132,40 @@ class PointGroup:
     def frame(self) -> np.ndarray:
         """(3, 3) orthogonal frame F; canonical positions c(x) = (x - centroid) @ F.
 
-        Relaxed-equivariant (SANN paper Def. 3.5): for any orthogonal R,
-        ``detect(x @ R.T).frame = R @ S @ frame`` for an operation S of Sym(x), so
-        c(R.x) equals c(x) up to a symmetry operation (an atom permutation); for
-        trivial symmetry c(R.x) = c(x) to rounding.
+        Relaxed-equivariant (SANN paper Def. 3.5): for any orthogonal R and any
+        reordering of the atoms, ``detect(x @ R.T).frame = R @ S @ frame`` for an
+        operation S of Sym(x), so c(R.x) equals c(x) as a set of labelled points
+        up to a symmetry operation (an atom permutation); for trivial symmetry
+        c(R.x) = c(x) to rounding.
 
         Construction (on the symmetrised structure, where invariant quantities
-        vanish exactly): the columns are chosen one by one, each orthogonal to
-        the previous ones. With H the operations fixing the columns chosen so
-        far, a column is the direction of the largest H-invariant vector among
-        the orbit centroids mean_{h in H} R_h x_i (projected orthogonally to the
-        previous columns) if one is non-zero; otherwise the direction of an atom
-        (largest projected norm; ties broken by label, then lowest index: such
-        atoms are related by H) and H shrinks to that atom's stabilizer. If no
-        atom has a component left (linear or planar structures) the frame is
-        completed arbitrarily; the ambiguity is then a rotation about the axis or
+        vanish and symmetry-related quantities agree exactly): the columns are
+        chosen one by one, each orthogonal to the previous ones. With H the
+        operations fixing the columns chosen so far, a column is the direction of
+        the largest H-invariant vector among the orbit centroids
+        mean_{h in H} R_h x_i (projected orthogonally to the previous columns)
+        if one is non-zero; otherwise the direction of an atom with the largest
+        projected norm, and H shrinks to that atom's stabilizer. Candidates that
+        tie (same norm and label, to 1e-6 of the size) and are related by H give
+        the same canonical positions, so one per H-orbit is kept; ties that are
+        not related by H (e.g. the two hydrogens of ethylene on either side of
+        the first column) are all followed, giving a few complete candidate
+        frames. Among these the one whose canonical coordinates, sorted as
+        labelled rows, are lexicographically largest is returned; coordinates
+        are compared after merging values closer than 1e-6 of the size (so
+        rounding cannot reorder symmetry-equal values), which makes the choice
+        independent of the atom order and of the input frame. If no atom has a
+        component left (linear or planar structures) the frame is completed
+        deterministically; the ambiguity is then a rotation about the axis or
         the plane reflection, both in Sym(x). For stabilizers the vector fields
         take part as points x_i + s v_i.
         """
         sym = self._symmetric_points
-        ops, perms, labels = self.operations, self._perms, self._labels
         scale = max(float(np.linalg.norm(sym, axis=1).max(initial=0.0)), 1e-300)
-        eps = 1e-7 * scale
-        chosen: list[np.ndarray] = []
-        h = np.arange(len(ops))
-        while len(chosen) < 3:
-            proj = np.eye(3) - sum((np.outer(v, v) for v in chosen), np.zeros((3, 3)))
-            cand = np.einsum("hij,nj->ni", ops[h], sym) / len(h) @ proj
-            norms = np.linalg.norm(cand, axis=1)
-            if norms.max() <= eps:
-                cand = sym @ proj
-                norms = np.linalg.norm(cand, axis=1)
-                if norms.max() <= eps:
-                    break
-                i = _pick(norms, labels, scale)
-                h = h[perms[h, i] == i]
-            else:
-                i = _pick(norms, labels, scale)
-            chosen.append(cand[i] / norms[i])
-        if not chosen:
-            chosen.append(np.array([0.0, 0.0, 1.0]))
-        if len(chosen) == 1:
-            chosen.append(perpendicular(chosen[0]))
-        if len(chosen) == 2:
-            chosen.append(np.cross(chosen[0], chosen[1]))
-        return np.column_stack(chosen)
+        frames = _candidate_frames(sym, self.operations, self._perms, self._labels, scale)
+        if len(frames) == 1:
+            return frames[0]
+        return frames[_largest_canonical(sym, self._labels, frames, 1e-6 * scale)]
 
     def canonical_positions(self) -> np.ndarray:
         """c(x) = (x - centroid) @ frame, (N, 3) in Å (SANN paper Def. 3.5)."""
@@ -245,12 +234,80 @@ class PointGroup:
         )
 
 
-def _pick(norms: np.ndarray, labels: np.ndarray, scale: float) -> int:
-    """Index of the largest norm; near-ties (1e-9 relative) go to the highest label, then
-    the lowest index."""
-    ties = np.flatnonzero(norms >= norms.max() - 1e-9 * scale)
-    best = ties[labels[ties] == labels[ties].max()]
-    return int(best[0])
+def _candidate_frames(
+    sym: np.ndarray, ops: np.ndarray, perms: np.ndarray, labels: np.ndarray, scale: float
+) -> list[np.ndarray]:
+    """All frames the column-by-column rule of ``PointGroup.frame`` can reach.
+
+    Depth-first over the choices of column; at every step the candidates tying
+    with the largest (norm, label) are split into orbits of H (the operations
+    fixing the columns so far) and one representative per orbit is followed:
+    H-related choices give the same canonical positions up to a permutation.
+    """
+    eps = 1e-7 * scale  # invariant quantities vanish to ~1e-10 of the size
+    tie = 1e-6 * scale
+    frames: list[np.ndarray] = []
+    stack: list[tuple[list[np.ndarray], np.ndarray]] = [([], np.arange(len(ops)))]
+    while stack:
+        chosen, h = stack.pop()
+        cand, shrink = None, False
+        if len(chosen) < 3:
+            proj = np.eye(3) - sum((np.outer(v, v) for v in chosen), np.zeros((3, 3)))
+            cand = np.einsum("hij,nj->ni", ops[h], sym) / len(h) @ proj
+            norms = np.linalg.norm(cand, axis=1)
+            if norms.max() <= eps:
+                cand, shrink = sym @ proj, True
+                norms = np.linalg.norm(cand, axis=1)
+                if norms.max() <= eps:
+                    cand = None
+        if cand is None:
+            frames.append(_complete(chosen))
+            continue
+        ties = np.flatnonzero(norms >= norms.max() - tie)
+        ties = ties[labels[ties] == labels[ties].max()]
+        # one representative per H-orbit: the orbit's smallest index names it
+        _, first = np.unique(perms[np.ix_(h, ties)].min(axis=0), return_index=True)
+        for i in ties[first]:
+            sub = h[perms[h, i] == i] if shrink else h
+            stack.append((chosen + [cand[i] / norms[i]], sub))
+    return frames
+
+
+def _complete(chosen: list[np.ndarray]) -> np.ndarray:
+    """Frame from 0-3 orthonormal columns; missing ones are filled deterministically
+    (left only where Sym(x) contains the rotations about the axis or the plane reflection)."""
+    cols = list(chosen) or [np.array([0.0, 0.0, 1.0])]
+    if len(cols) == 1:
+        cols.append(perpendicular(cols[0]))
+    if len(cols) == 2:
+        cols.append(np.cross(cols[0], cols[1]))
+    return np.column_stack(cols)
+
+
+def _largest_canonical(
+    sym: np.ndarray, labels: np.ndarray, frames: list[np.ndarray], merge: float
+) -> int:
+    """Index of the frame whose canonical coordinates are lexicographically largest.
+
+    Each frame's rows (label, c_1, c_2, c_3) are sorted and compared as a whole.
+    The coordinates of all frames are first replaced, column by column, by the rank
+    of their cluster (values closer than ``merge`` to a neighbour share a cluster),
+    so values equal by symmetry compare as equal despite rounding, and the key
+    depends only on the set of labelled canonical points, not on the atom order.
+    """
+    canon = np.stack([sym @ f for f in frames])  # (F, N, 3)
+    ranks = np.empty((3, canon.shape[0] * canon.shape[1]), dtype=np.int64)
+    for k in range(3):
+        flat = canon[..., k].reshape(-1)
+        order = np.argsort(flat, kind="stable")
+        ranks[k, order] = np.concatenate([[0], np.cumsum(np.diff(flat[order]) > merge)])
+    ranks = ranks.T.reshape(canon.shape)
+    keys = []
+    for r in ranks:
+        rows = np.column_stack([labels, r])
+        rows = rows[np.lexsort(rows.T[::-1])]
+        keys.append(tuple(rows.reshape(-1).tolist()))
+    return max(range(len(frames)), key=keys.__getitem__)
 
 
 def _to_numpy(values):

@@ -45,11 +45,6 @@ def test_relaxed_equivariant_on_symmetric_molecules():
     assert equivariance_error(model, data, n_samples=4) > 1e-3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sbbench.symmetry frame tie-break depends on atom order for D2h/D3d/Oh "
-    "(e.g. C2H4, C2H6, cube): c(P x) != c(x) up to Sym(x)",
-)
 def test_relaxed_equivariant_on_centrosymmetric_molecules():
     model = make("sann")
     data = Batch.from_data_list([_g2("C2H4"), _g2("C2H6")])
