@@ -207,6 +207,10 @@ class DimeNetPPVector(VectorModel, GradientMixin):
             cutoff=float(cutoff if cutoff is not None else basis_cutoff),
             output_initializer="glorot_orthogonal",
         )
+        # PyG's glorot-orthogonal output blocks give atom features of order 1e5 on
+        # 1 Å geometries (and position gradients of order 1e6), so the features are
+        # layer-normalised (an invariant operation) before the energy head.
+        self.norm = nn.LayerNorm(self.hidden)
         self.energy_head = nn.Linear(self.hidden, self.out_vectors)
 
     @property
@@ -218,7 +222,7 @@ class DimeNetPPVector(VectorModel, GradientMixin):
         with torch.enable_grad():
             pos = self.differentiable_pos(inp.pos)
             edge_index = molecule_graph(pos, inp.batch, self.net.cutoff)
-            h = self.net.atom_outputs(inp.z, pos, edge_index)
+            h = self.norm(self.net.atom_outputs(inp.z, pos, edge_index))
             atom_e = self.energy_head(h)
             energy = atom_e.new_zeros(inp.num_graphs, self.out_vectors)
             energy = energy.index_add(0, inp.batch, atom_e)
