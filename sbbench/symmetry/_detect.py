@@ -57,7 +57,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
-from ._linalg import base_atoms, cross, image_keys, perpendicular, procrustes
+from ._linalg import base_atoms, cross, distances, image_keys, norm, perpendicular, procrustes
 
 __all__ = []
 
@@ -89,7 +89,9 @@ def _too_many(count: int, tol: float) -> ValueError:
     )
 
 
-def refine_classes(points: np.ndarray, labels: np.ndarray, tol: float) -> np.ndarray:
+def refine_classes(
+    points: np.ndarray, labels: np.ndarray, tol: float, dist: np.ndarray
+) -> np.ndarray:
     """Classes of possibly-equivalent atoms (unions of orbits) by invariant refinement.
 
     Parameters
@@ -97,14 +99,14 @@ def refine_classes(points: np.ndarray, labels: np.ndarray, tol: float) -> np.nda
     points : (N, 3) centred positions.
     labels : (N,) int labels 0..L-1.
     tol : acceptance distance in Å.
+    dist : (N, N) interatomic distances (``distances(points)``).
 
     Returns
     -------
     (N,) int class ids 0..C-1.
     """
     n = len(points)
-    dist = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
-    radius2 = 2.0 * np.linalg.norm(points, axis=1)
+    radius2 = 2.0 * norm(points)
     big = 2.0 * float(dist.max()) + 1.0
     cls = labels
     ncls = int(cls.max()) + 1
@@ -142,10 +144,11 @@ def _components(n: int, pi: np.ndarray, pj: np.ndarray) -> np.ndarray:
     return ids.reshape(n)
 
 
-def _choose_reference(points: np.ndarray, cls: np.ndarray, tol: float) -> tuple[int, int, int]:
+def _choose_reference(
+    points: np.ndarray, cls: np.ndarray, tol: float, dist: np.ndarray
+) -> tuple[int, int, int]:
     """Reference atoms (a, b) for frame matching, minimising the number of candidates."""
-    radius = np.linalg.norm(points, axis=1)
-    dist = np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1))
+    radius = norm(points)
     sizes = np.bincount(cls)
     eligible = radius >= 0.5 * radius.max()  # long lever arms: well-conditioned frames
     # classes with an eligible member, smallest first, then farthest from the centre
@@ -157,7 +160,7 @@ def _choose_reference(points: np.ndarray, cls: np.ndarray, tol: float) -> tuple[
             continue
         seen.add(int(cls[a]))
         u = points[a] / radius[a]
-        rho = np.linalg.norm(points - np.outer(points @ u, u), axis=1)
+        rho = norm(points - np.outer(points @ u, u))
         ok = rho >= 0.5 * rho.max()
         if rho.max() <= 1e-9 * radius.max():
             continue
@@ -179,22 +182,20 @@ def _choose_reference(points: np.ndarray, cls: np.ndarray, tol: float) -> tuple[
 
 def _frames(x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """(K, 3, 3) orthonormal frames (columns e1, e2, e3) from pairs of non-collinear vectors."""
-    e1 = x1 / np.linalg.norm(x1, axis=-1, keepdims=True)
+    e1 = x1 / norm(x1)[..., None]
     w = x2 - (x2 * e1).sum(-1, keepdims=True) * e1
-    e2 = w / np.linalg.norm(w, axis=-1, keepdims=True)
+    e2 = w / norm(w)[..., None]
     return np.stack([e1, e2, cross(e1, e2)], axis=-1)
 
 
 def _candidate_ops(
-    points: np.ndarray, cls: np.ndarray, tol: float
+    points: np.ndarray, cls: np.ndarray, tol: float, dist: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Frame matches (a, b) -> (a', b'): proper and improper candidates (2K, 3, 3), dets."""
-    a, b, _ = _choose_reference(points, cls, tol)
-    d_ab = np.linalg.norm(points[a] - points[b])
+    a, b, _ = _choose_reference(points, cls, tol, dist)
     aa = np.flatnonzero(cls == cls[a])
     bb = np.flatnonzero(cls == cls[b])
-    d = np.linalg.norm(points[aa][:, None, :] - points[bb][None, :, :], axis=-1)
-    ia, ib = np.nonzero(np.abs(d - d_ab) <= 2.0 * tol)
+    ia, ib = np.nonzero(np.abs(dist[np.ix_(aa, bb)] - dist[a, b]) <= 2.0 * tol)
     ia, ib = aa[ia], bb[ib]
     keep = (cross(points[ia], points[ib]) ** 2).sum(-1) > 1e-24
     f_new = _frames(points[ia[keep]], points[ib[keep]])
@@ -249,7 +250,7 @@ def _verify(
     out_r, out_p, out_d = [], [], []
     step = max(1, _CHUNK // (n * n))
     arange = np.arange(n)
-    seen = np.zeros(0, dtype=np.int64)
+    seen: set[int] = set()
     assignments = 0
     tree = None
     if len(cands) * n * n > _CHUNK:  # large: nearest same-class atom by a k-d tree in 4D
@@ -289,12 +290,12 @@ def _verify(
         if not len(near):
             continue
         refined = procrustes(points, points[near], kdet)
-        dev = np.linalg.norm(points @ np.swapaxes(refined, 1, 2) - points[near], axis=-1).max(1)
+        dev = norm(points @ np.swapaxes(refined, 1, 2) - points[near]).max(1)
         acc = dev <= tol
         out_r.append(kdet[acc])
         out_p.append(near[acc])
         out_d.append(dev[acc])
-        seen = np.union1d(seen, image_keys(near[acc][:, base], kdet[acc], n))
+        seen.update(image_keys(near[acc][:, base], kdet[acc], n).tolist())
         if len(seen) > MAX_OPERATIONS:
             raise _too_many(len(seen), tol)
     if not out_r:
@@ -320,7 +321,9 @@ def close_group(
     while True:
         # key of g.h from the images perm_g[perm_h[base]] only: (G, G, 3) gathers
         pkeys = image_keys(perms[:, perms[:, base]], np.outer(dets, dets), n).ravel()
-        new = ~np.isin(pkeys, keys)
+        known = np.sort(keys)
+        at = np.minimum(np.searchsorted(known, pkeys), len(known) - 1)
+        new = known[at] != pkeys
         if not new.any():
             return perms, dets
         _, idx = np.unique(pkeys[new], return_index=True)
@@ -465,7 +468,7 @@ def _sphere(points: np.ndarray) -> GroupResult:
     return GroupResult("Kh", _OH.copy(), np.tile(np.arange(len(points)), (len(_OH), 1)))
 
 
-def _merge_close(points: np.ndarray, labels: np.ndarray, tol: float):
+def _merge_close(points: np.ndarray, labels: np.ndarray, tol: float, d: np.ndarray):
     """Merge same-label atoms closer than ``tol`` into their centroid (or None if none are).
 
     Which atom of such a cluster an operation maps an atom onto is ambiguous, and
@@ -473,9 +476,9 @@ def _merge_close(points: np.ndarray, labels: np.ndarray, tol: float):
     is detected on the cluster centroids (labelled by label and cluster size) and
     the atoms are matched inside clusters afterwards (``_expand_perms``).
 
-    Returns (cluster id per atom, centroids (C, 3), int labels (C,)).
+    ``d`` are the interatomic distances. Returns (cluster id per atom, centroids (C, 3),
+    int labels (C,)).
     """
-    d = np.linalg.norm(points[:, None] - points[None], axis=-1)
     pi, pj = np.nonzero(np.triu((d <= tol) & (labels[:, None] == labels[None, :]), 1))
     if not len(pi):
         return None
@@ -512,21 +515,20 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
     from ._naming import schoenflies
 
     n = len(points)
-    radius = np.linalg.norm(points, axis=1)
-    if radius.max() <= 0.5 * tol:
+    if norm(points).max() <= 0.5 * tol:
         return _sphere(points)
     _, vecs = np.linalg.eigh(points.T @ points)
     axis = vecs[:, -1]
-    off_axis = np.linalg.norm(points - np.outer(points @ axis, axis), axis=1)
-    if off_axis.max() <= 0.5 * tol:
+    if norm(points - np.outer(points @ axis, axis)).max() <= 0.5 * tol:
         return _linear(points, labels, axis, tol)
-    merged = _merge_close(points, labels, tol)
+    dist = distances(points)
+    merged = _merge_close(points, labels, tol, dist)
     if merged is not None:
         cid, cpoints, clabels = merged
         res = detect_group(cpoints, clabels, tol)
         return GroupResult(res.symbol, res.ops, _expand_perms(points, cid, res.ops, res.perms))
 
-    cls = refine_classes(points, labels, tol)
+    cls = refine_classes(points, labels, tol, dist)
     sizes = np.bincount(cls)
     single = sizes[cls] == 1
     # Every operation fixes the atoms of one-atom classes. If those are far from every
@@ -542,7 +544,7 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
             sigma = np.eye(3) - 2.0 * np.outer(normal, normal)
             return GroupResult("Cs", np.stack([np.eye(3), sigma]), np.tile(np.arange(n), (2, 1)))
         return GroupResult("C1", np.eye(3)[None], np.arange(n)[None])
-    cands, cdets = _candidate_ops(points, cls, tol)
+    cands, cdets = _candidate_ops(points, cls, tol, dist)
     base = base_atoms(points)
     perms, dets, dev = _verify(points, cls, cands, cdets, base, tol)
     ident = np.arange(n)
@@ -552,7 +554,7 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
     dets = np.concatenate([[1.0], dets[order]])
     perms, dets = close_group(perms, dets, base, tol)
     ops = procrustes(points, points[perms], dets)
-    dev_all = np.linalg.norm(points @ np.swapaxes(ops, 1, 2) - points[perms], axis=-1).max(1)
+    dev_all = norm(points @ np.swapaxes(ops, 1, 2) - points[perms]).max(1)
     if np.any(dev_all > tol):
         # products of accepted operations exceed tol: keep the largest consistent subgroup
         keep = largest_valid_subgroup(lambda: _table(perms, dets, base), dev_all, tol)

@@ -62,6 +62,17 @@ def image_keys(images: np.ndarray, dets: np.ndarray, n: int) -> np.ndarray:
     return ((img[..., 0] * n + img[..., 1]) * n + img[..., 2]) * 2 + (dets < 0)
 
 
+def norm(x: np.ndarray) -> np.ndarray:
+    """Euclidean norm over the last axis (less overhead than np.linalg.norm)."""
+    return np.sqrt((x * x).sum(-1))
+
+
+def distances(points: np.ndarray) -> np.ndarray:
+    """(N, N) distances between the rows of ``points``."""
+    diff = points[:, None, :] - points[None, :, :]
+    return np.sqrt((diff * diff).sum(-1))
+
+
 def perpendicular(axis: np.ndarray) -> np.ndarray:
     """A unit vector perpendicular to the unit vector ``axis`` (deterministic)."""
     e = np.zeros(3)
