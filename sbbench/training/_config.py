@@ -100,7 +100,9 @@ def _baselines_dir() -> Path:
         return root / "baselines"
     from importlib import resources
 
-    return Path(str(resources.files("sbbench._baselines")))
+    # A data-only (namespace) package: files() gives a MultiplexedPath whose str() is
+    # not a path, so resolve a file inside it and take its folder.
+    return Path(str(resources.files("sbbench._baselines").joinpath("README.md"))).parent
 
 
 def baseline_file(model: str, dataset: str) -> Path | None:

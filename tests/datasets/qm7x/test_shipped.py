@@ -42,12 +42,15 @@ def test_found_from_an_installed_wheel(tmp_path):
         names = z.namelist()
         assert "sbbench/_shipped/qm7x/reference.hdf5" in names
         assert "sbbench/_shipped/qm7x/reference.sha256" in names
+        assert "sbbench/_baselines/relaxed_e3nn/qm7x.yaml" in names
         assert not any("/work/" in n for n in names)  # generator scratch is not shipped
         site = tmp_path / "site"
         z.extractall(site)
     code = (
         "from sbbench._paths import repo_root, shipped_file; "
-        "assert repo_root() is None; print(shipped_file('qm7x', 'reference.hdf5'))"
+        "from sbbench.training._config import baseline_file; "
+        "assert repo_root() is None; assert baseline_file('relaxed_e3nn', 'qm7x').is_file(); "
+        "print(shipped_file('qm7x', 'reference.hdf5'))"
     )
     env = dict(os.environ, PYTHONPATH=str(site))
     out = subprocess.run(
