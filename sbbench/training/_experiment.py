@@ -157,6 +157,8 @@ def run_experiment(
                 test = evaluate(model, test_loader, cfg.metric, keep_predictions=True)
                 eq = _equivariance(model, dataset[test_idx], cfg, equivariance_error)
                 torch.save(model.state_dict(), out / "checkpoints" / f"seed{seed}_fold{f}.pt")
+                if not folds:
+                    _relaxed_weights_report(model, out / "theta.png")
                 ids = lambda idx: [int(i) for i in idx]  # noqa: E731
                 folds.append(
                     {
@@ -281,6 +283,20 @@ def _progress(total: int, quiet: bool):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="epoch", dynamic_ncols=True, file=sys.stderr)
+
+
+def _relaxed_weights_report(model, path: Path) -> None:
+    """For models with learned relaxed weights (relaxed_e3nn): log what they say, plot them.
+
+    The relaxed-E(3) paper reads its weights as spherical signals (its Fig. 1) to see
+    which symmetry-breaking irreps a model learned; the first (seed, fold) is shown.
+    """
+    if not hasattr(model, "relaxed_weights"):
+        return
+    from sbbench.models.relaxed_e3nn import describe
+
+    report = describe(model.relaxed_weights(), plot=path)
+    log.info("relaxed weights (first seed/fold; figure %s):\n%s", path.name, report)
 
 
 def _plots(out: Path, curves: list[dict[str, Any]], folds: list[dict[str, Any]], dataset) -> None:

@@ -157,3 +157,14 @@ def test_cli_quick_run(tmp_path, capsys):
     )
     assert code == 0
     assert capsys.readouterr().out.strip() == f"results: {tmp_path / 'o' / 'results.json'}"
+
+
+def test_relaxed_weights_are_reported_and_plotted(tmp_path):
+    """A relaxed_e3nn run logs what its relaxed weights say and writes theta.png; others do not."""
+    hp = {"hidden": 4, "layers": 1, "lmax": 1, "l_relaxed": 2}
+    cfg = _cfg(model="relaxed_e3nn", folds=1, model_hparams=hp)
+    run_experiment(cfg, tmp_path / "relaxed", quiet=True)
+    assert (tmp_path / "relaxed" / "theta.png").stat().st_size > 0
+    assert "relaxed weights" in (tmp_path / "relaxed" / "run.log").read_text()
+    run_experiment(_cfg(folds=1), tmp_path / "egnn", quiet=True)
+    assert not (tmp_path / "egnn" / "theta.png").exists()
