@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunSpec", "TABLES", "reproduce", "table_names"]
+__all__ = ["RunSpec", "TABLES", "reproduce", "summarize", "table_names"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,27 +210,93 @@ def reproduce(
             f"test SBCD {_fmt(s['test_sbcd'])}  [{time.perf_counter() - t0:.0f} s]"
         )
     total = time.perf_counter() - start
+    cells = [
+        _Cell(spec, s["test_cd"], s["test_sbcd"], s["test_cd"]["n"], note)
+        for spec, s, _, note in rows
+    ]
+    path = out / f"{table}.md"
+    path.write_text(_markdown(table, cells, total))
+    return path
+
+
+@dataclasses.dataclass
+class _Cell:
+    """Our result for one :class:`RunSpec`: test CD / SBCD stats over ``n`` (seed, fold) runs."""
+
+    spec: RunSpec
+    cd: dict[str, Any]
+    sbcd: dict[str, Any]
+    n: int
+    note: str = ""
+
+
+def _markdown(table: str, cells: list[_Cell], wall_s: float) -> str:
     metric = TABLE_METRIC.get(table)
+    runs = sorted({c.n for c in cells})
     lines = [
         f"### {table}",
         "",
         "Chamfer convention: "
         + ("the paper's (symmetric=False, reduction=sum)" if metric else "sbbench default"),
         "",
-        f"Wall time: {total / 60:.1f} min on this machine "
-        f"({rows[0][1]['test_cd']['n'] if rows else 0} (seed, fold) runs per row).",
+        f"Training time: {wall_s / 60:.1f} min on this machine "
+        f"({'/'.join(map(str, runs)) or 0} (seed, fold) runs per row).",
         "",
         "| model | dataset | loss | paper | ours: test CD | ours: test SBCD |",
         "|---|---|---|---|---|---|",
     ]
-    for spec, s, _, verdict in rows:
+    for c in cells:
         lines.append(
-            f"| {spec.name} | {spec.dataset} | {spec.loss} | {spec.paper} | "
-            f"{_fmt(s['test_cd'])} | {_fmt(s['test_sbcd'])} {verdict}|"
+            f"| {c.spec.name} | {c.spec.dataset} | {c.spec.loss} | {c.spec.paper} | "
+            f"{_fmt(c.cd)} | {_fmt(c.sbcd)} {c.note}|"
         )
-    path = out / f"{table}.md"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return "\n".join(lines) + "\n"
+
+
+def _row_key(command: str, table: str) -> str | None:
+    """The ``--only`` key of a leaderboard row made by ``sbbench reproduce TABLE``, else None."""
+    import shlex
+
+    try:
+        args = shlex.split(command)
+    except ValueError:
+        return None
+    if args[:3] != ["sbbench", "reproduce", table] or "--only" not in args[:-1]:
+        return None
+    return args[args.index("--only") + 1]
+
+
+def summarize(table: str, leaderboard_dir: str | Path | None = None) -> str:
+    """Paper vs. ours for ``table`` from the rows already on the leaderboards (no training).
+
+    For every :class:`RunSpec` the most recent leaderboard row submitted by
+    ``sbbench reproduce TABLE --only KEY`` is used; rows never run show "not run".
+    The training time is the sum of those rows' ``train_time_s``.
+    """
+    from sbbench.leaderboard import leaderboard_path, read_leaderboard
+
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table!r}; tables: {', '.join(table_names())}")
+    found: dict[str, dict[str, Any]] = {}
+    for name in sorted({spec.dataset.partition(":")[0] for spec in TABLES[table]}):
+        path = leaderboard_path(name, leaderboard_dir)
+        for row in read_leaderboard(path) if path.is_file() else []:
+            key = _row_key(row["command"], table)
+            if key is not None and (key not in found or row["date"] >= found[key]["date"]):
+                found[key] = row
+    cells, wall = [], 0.0
+    missing = {"mean": float("nan"), "std": float("nan")}
+    for spec in TABLES[table]:
+        row = found.get(spec.key)
+        if row is None:
+            cells.append(_Cell(spec, missing, missing, 0, "(not run)"))
+            continue
+        cd, sbcd = (
+            {"mean": row[f"test_{m}_mean"], "std": row[f"test_{m}_std"]} for m in ("cd", "sbcd")
+        )
+        cells.append(_Cell(spec, cd, sbcd, int(row["n_runs"])))
+        wall += float(row["train_time_s"])
+    return _markdown(table, cells, wall)
 
 
 def _command(table: str, spec: RunSpec, overrides: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ Examples:
   sbbench reproduce sann-table1 --seeds 0,1,2 --folds 3
   sbbench reproduce sann-table2 --only sann@h2o_modes:asym/sbcd
   sbbench reproduce relaxed-e3 --no-submit --epochs 500
+  sbbench reproduce sann-table2 --summary     # paper vs. leaderboard rows, no training
 """
 
 from __future__ import annotations
@@ -34,10 +35,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-submit", action="store_true", help="do not add rows to the leaderboards"
     )
     parser.add_argument("--leaderboards", help="leaderboard folder (default: leaderboards/)")
+    parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="train nothing: print paper vs. the rows this table already put on the leaderboards",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    from sbbench.reproduce import reproduce
+    from sbbench.reproduce import reproduce, summarize
+
+    if args.summary:
+        print(summarize(args.table, args.leaderboards), end="")
+        return 0
 
     overrides = {}
     if args.seeds:

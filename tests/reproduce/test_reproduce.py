@@ -46,3 +46,23 @@ def test_cli_errors(capsys):
     assert "Did you mean 'sann-table1'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="no row"):
         reproduce("sann-table1", "unused", only=["nope"])
+
+
+def test_summary_reads_the_rows_a_table_submitted(tmp_path, capsys):
+    """--summary trains nothing: it pairs paper values with this table's leaderboard rows."""
+    lb = tmp_path / "lb"
+    reproduce(
+        "sann-table1",
+        tmp_path / "out",
+        overrides={"epochs": 1, "folds": 1, "model_hparams": {"hidden": 8, "layers": 1}},
+        leaderboard_dir=lb,
+        only=["egnn@square/cd"],
+        log=lambda _: None,
+    )
+    (row,) = read_leaderboard(lb / "square.csv")
+    assert main(["reproduce", "sann-table1", "--summary", "--leaderboards", str(lb)]) == 0
+    text = capsys.readouterr().out
+    ours = f"{row['test_cd_mean']:.4g} ± {row['test_cd_std']:.2g}"
+    assert f"| egnn | square | cd | 0.251 | {ours} |" in text
+    assert "| egnn | square | sbcd | 0.251 | nan ± nan | nan ± nan (not run)|" in text
+    assert text.count("(not run)") == len(TABLES["sann-table1"]) - 1
