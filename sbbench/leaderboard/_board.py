@@ -324,6 +324,14 @@ def _pm(mean: float | None, std: float | None) -> str:
     return f"{mean:.{TIE_DIGITS}g} ± {std:.2g}"
 
 
+def _model_hparams(row: Mapping[str, Any]) -> str:
+    """``k=v`` of the model's hyperparameters (tells e.g. PaiNN tensor from vector apart)."""
+    hp = row["hyperparameters"]
+    hp = json.loads(hp) if isinstance(hp, str) else hp
+    model = hp.get("model", {}) if isinstance(hp, Mapping) else {}
+    return " ".join(f"{k}={v}" for k, v in sorted(model.items()) if k != "out_vectors") or "-"
+
+
 _VIEW = (
     ("rank", lambda rk, r: str(rk)),
     ("task", lambda rk, r: r["task"]),
@@ -332,6 +340,7 @@ _VIEW = (
     ("test CD", lambda rk, r: _pm(r["test_cd_mean"], r["test_cd_std"])),
     ("loss", lambda rk, r: r["loss"]),
     ("symmetry", lambda rk, r: r["symmetry_class"]),
+    ("model hparams", lambda rk, r: _model_hparams(r)),
     ("seeds x folds", lambda rk, r: f"{r['n_seeds']} x {r['n_folds']}"),
     ("split", lambda rk, r: r["split_protocol"]),
     ("id", lambda rk, r: r["submission_id"]),
