@@ -19,8 +19,15 @@ Typical use::
 Arrays on a PointGroup are shared (cached); copy them before modifying in place.
 """
 
-from ._detect import LINEAR_AXIS_ORDER, MAX_OPERATIONS
+from ._detect import LINEAR_AXIS_ORDER, MAX_OPERATIONS, largest_subgroup
 from ._group import PointGroup, detect
 from ._naming import schoenflies
 
-__all__ = ["LINEAR_AXIS_ORDER", "MAX_OPERATIONS", "PointGroup", "detect", "schoenflies"]
+__all__ = [
+    "LINEAR_AXIS_ORDER",
+    "MAX_OPERATIONS",
+    "PointGroup",
+    "detect",
+    "largest_subgroup",
+    "schoenflies",
+]

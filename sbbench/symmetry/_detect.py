@@ -387,6 +387,23 @@ def largest_valid_subgroup(make_table, dev: np.ndarray, tol: float) -> np.ndarra
     return keep
 
 
+def largest_subgroup(ops, deviations, tol: float) -> np.ndarray:
+    """Indices of the largest subgroup of ``ops`` whose ``deviations`` are all ``<= tol``.
+
+    ``ops`` (G, 3, 3) is a closed point group, identity first (float32 copies such as a
+    dataset's ``sym_ops`` work); ``deviations`` (G,) says how badly each operation
+    fails to preserve something (a target field, say). Filtering ``deviations <= tol``
+    alone can keep a set that is not a group near the threshold; this returns a
+    subgroup, by the greedy best-first rule of :func:`detect`. Sorted indices,
+    starting with 0.
+    """
+    ops = np.asarray(ops, dtype=np.float64)
+    dev = np.asarray(deviations, dtype=np.float64)
+    if dev.shape != (len(ops),):
+        raise ValueError(f"deviations has shape {dev.shape}, expected ({len(ops)},)")
+    return np.sort(largest_valid_subgroup(lambda: matrix_table(ops), dev, tol))
+
+
 def exact_group(
     points: np.ndarray, perms: np.ndarray, dets: np.ndarray, ops: np.ndarray, max_iter: int = 6
 ) -> np.ndarray:

@@ -216,3 +216,32 @@ def test_stabilizer_frame_uses_the_vectors(name):
         rot = random_o3(seed)
         moved = detect(mol.positions @ rot.T + 1.0, mol.numbers).stabilizer(vec @ rot.T, tol=0.01)
         assert np.abs(moved.canonical_positions() - c0).max() < 1e-9
+
+
+def test_largest_subgroup_drops_a_passing_operation_that_would_break_closure():
+    """Filtering deviations <= tol can keep a non-group; largest_subgroup returns a group."""
+    from sbbench.symmetry import detect, largest_subgroup
+
+    square = np.array([[1.0, 0, 0], [0, 1, 0], [-1, 0, 0], [0, -1, 0]])
+    ops = detect(square, tol=0.01).operations  # D4h, 16 operations
+    assert len(ops) == 16
+    c2z = np.diag([-1.0, -1, 1])
+    in_h = [
+        g
+        for g, r in enumerate(ops)
+        if np.allclose(r, np.eye(3))
+        or np.allclose(r, c2z)
+        or np.allclose(r, np.diag([1.0, -1, 1]))
+        or np.allclose(r, np.diag([-1.0, 1, 1]))
+    ]  # C2v: E, C2(z), sigma(xz), sigma(yz)
+    dev = np.ones(len(ops))
+    dev[in_h] = 0.0
+    c4 = next(g for g, r in enumerate(ops) if np.allclose(r @ r, c2z) and np.linalg.det(r) > 0)
+    dev[c4] = 0.05  # passes alone, but C4^3 (dev 1) is in any group containing it
+    keep = largest_subgroup(ops, dev, 0.1)
+    assert sorted(keep) == sorted(in_h)
+    table = {(g, h) for g in keep for h in keep}
+    for g, h in table:  # closed under products
+        assert any(np.allclose(ops[g] @ ops[h], ops[k]) for k in keep)
+    with pytest.raises(ValueError, match="deviations has shape"):
+        largest_subgroup(ops, dev[:3], 0.1)
