@@ -1,8 +1,13 @@
-"""Copy the ranked leaderboards into README.md (between the ``leaderboards`` markers).
+"""Refresh the generated blocks of README.md and docs/reproduction.md from leaderboards/.
 
-The block is exactly what ``sbbench leaderboard --format markdown`` prints, so the
-README never shows hand-typed numbers; ``tests/leaderboard/test_readme.py`` fails when
-the README is out of date. Run after submitting: ``python leaderboards/update_readme.py``.
+* README.md, between ``<!-- leaderboards:begin -->`` and ``<!-- leaderboards:end -->``:
+  exactly what ``sbbench leaderboard --format markdown`` prints.
+* docs/reproduction.md, between ``<!-- reproduce:TABLE:begin -->`` and
+  ``<!-- reproduce:TABLE:end -->``: exactly what ``sbbench reproduce TABLE --summary``
+  prints (paper value vs. the leaderboard rows that table submitted).
+
+So no number in either file is hand-typed; ``tests/leaderboard/test_generated_docs.py``
+fails while a block is stale. Run after submitting: ``python docs/update_generated.py``.
 """
 
 from __future__ import annotations
@@ -17,39 +22,65 @@ from pathlib import Path
 from sbbench.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-BEGIN, END = "<!-- leaderboards:begin -->", "<!-- leaderboards:end -->"
+BOARDS = str(ROOT / "leaderboards")
 
 
-def rendered() -> str:
-    """``sbbench leaderboard --format markdown`` over this checkout's leaderboards/."""
+def cli_output(*argv: str) -> str:
+    """stdout of ``sbbench ARGV`` (raises if it fails)."""
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        code = main(["leaderboard", "--format", "markdown", "--dir", str(ROOT / "leaderboards")])
+        code = main(list(argv))
     if code != 0:
-        raise RuntimeError(f"sbbench leaderboard exited with {code}")
+        raise RuntimeError(f"sbbench {' '.join(argv)} exited with {code}")
     return buf.getvalue()
 
 
-def block(readme: str) -> str:
-    """The text between the markers of ``readme``."""
-    m = re.search(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), readme, re.S)
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+
+
+def block(text: str, name: str) -> str:
+    """The text between the ``name`` markers of ``text``."""
+    begin, end = markers(name)
+    m = re.search(re.escape(begin) + r"\n(.*?)" + re.escape(end), text, re.S)
     if m is None:
-        raise ValueError(f"README.md has no {BEGIN} ... {END} block")
+        raise ValueError(f"no {begin} ... {end} block")
     return m.group(1)
 
 
-def update(path: Path = ROOT / "README.md") -> bool:
-    """Rewrite the block in place (atomically); return whether it changed."""
-    text = path.read_text(encoding="utf-8")
-    new = text.replace(BEGIN + "\n" + block(text), BEGIN + "\n" + rendered(), 1)
-    if new == text:
+def blocks(text: str) -> list[str]:
+    """Names of all generated blocks in ``text``, in order."""
+    return re.findall(r"<!-- ([\w:.+-]+):begin -->", text)
+
+
+def render(name: str) -> str:
+    """What the block ``name`` should contain."""
+    if name == "leaderboards":
+        return cli_output("leaderboard", "--format", "markdown", "--dir", BOARDS)
+    kind, _, table = name.partition(":")
+    if kind == "reproduce" and table:
+        return cli_output("reproduce", table, "--summary", "--leaderboards", BOARDS)
+    raise ValueError(f"unknown generated block {name!r}")
+
+
+def update(path: Path) -> bool:
+    """Rewrite every generated block of ``path`` in place (atomically); return if it changed."""
+    old = path.read_text(encoding="utf-8")
+    new = old
+    for name in blocks(old):
+        begin, _ = markers(name)
+        new = new.replace(begin + "\n" + block(new, name), begin + "\n" + render(name), 1)
+    if new == old:
         return False
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".README.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(new)
     os.replace(tmp, path)
     return True
 
 
+FILES = (ROOT / "README.md", ROOT / "docs" / "reproduction.md")
+
 if __name__ == "__main__":
-    print("README.md updated" if update() else "README.md already up to date")
+    for path in FILES:
+        print(f"{path.relative_to(ROOT)}: {'updated' if update(path) else 'up to date'}")
