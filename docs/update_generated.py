@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from sbbench.cli import main
+from sbbench.leaderboard._io import atomic_write_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARDS = str(ROOT / "leaderboards")
@@ -72,10 +71,7 @@ def update(path: Path) -> bool:
         new = new.replace(begin + "\n" + block(new, name), begin + "\n" + render(name), 1)
     if new == old:
         return False
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(new)
-    os.replace(tmp, path)
+    atomic_write_bytes(path, new.encode("utf-8"))
     return True
 
 

@@ -165,6 +165,7 @@ def reproduce(
     """Run every :class:`RunSpec` of ``table``; return the path of the markdown summary."""
     from sbbench.leaderboard import SubmissionRejected
     from sbbench.leaderboard import submit as submit_results
+    from sbbench.leaderboard._io import atomic_write_bytes
     from sbbench.training import resolve_config, run_experiment
 
     if table not in TABLES:
@@ -219,7 +220,7 @@ def reproduce(
         for spec, s, _, note in rows
     ]
     path = out / f"{table}.md"
-    path.write_text(_markdown(table, cells, total))
+    atomic_write_bytes(path, _markdown(table, cells, total).encode("utf-8"))
     return path
 
 
