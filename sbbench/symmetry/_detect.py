@@ -396,9 +396,22 @@ def largest_subgroup(ops, deviations, tol: float) -> np.ndarray:
     alone can keep a set that is not a group near the threshold; this returns a
     subgroup, by the greedy best-first rule of :func:`detect`. Sorted indices,
     starting with 0.
+
+    ``deviations`` and ``tol`` share one unit, that of the preserved quantity (Å for
+    positions, e·bohr for Hirshfeld dipoles; :func:`sbbench.curie.sample_check` uses
+    the target's own unit).
+
+    Raises
+    ------
+    ValueError
+        If ``ops`` is not (G, 3, 3), ``deviations`` is not (G,), or ``tol`` < 0.
     """
     ops = np.asarray(ops, dtype=np.float64)
     dev = np.asarray(deviations, dtype=np.float64)
+    if ops.ndim != 3 or ops.shape[1:] != (3, 3) or len(ops) == 0:
+        raise ValueError(f"ops must have shape (G, 3, 3) with G >= 1, got {ops.shape}")
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol}")
     if dev.shape != (len(ops),):
         raise ValueError(f"deviations has shape {dev.shape}, expected ({len(ops)},)")
     return np.sort(largest_valid_subgroup(lambda: matrix_table(ops), dev, tol))

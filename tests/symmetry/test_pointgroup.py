@@ -245,3 +245,7 @@ def test_largest_subgroup_drops_a_passing_operation_that_would_break_closure():
         assert any(np.allclose(ops[g] @ ops[h], ops[k]) for k in keep)
     with pytest.raises(ValueError, match="deviations has shape"):
         largest_subgroup(ops, dev[:3], 0.1)
+    with pytest.raises(ValueError, match=r"ops must have shape \(G, 3, 3\)"):
+        largest_subgroup(ops[:, :2], dev, 0.1)
+    with pytest.raises(ValueError, match="tol must be >= 0"):
+        largest_subgroup(ops, dev, -0.1)
