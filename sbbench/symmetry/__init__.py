@@ -1,9 +1,11 @@
 """Point groups of molecules: Sym(x), equivalence classes, canonical frames, stabilizers.
 
 Our own ASUN-style detector (SANN paper Sec. 5 and App. B; Baker et al. 2024),
-numpy/scipy only. Conventions shared across sbbench: an operation R is a (3, 3)
-orthogonal matrix acting on column vectors about the centroid (``g.x = R @ x``,
-``X @ R.T`` on row-stacked points), identity first; ``permutations[g, i] = j``
+numpy/scipy with its inner loops compiled by numba (``_kernels``; the first call
+in a fresh installation compiles them, about a minute, then they are cached on
+disk). Conventions shared across sbbench: an operation R is a (3, 3) orthogonal
+matrix acting on column vectors about the centroid (``g.x = R @ x``, ``X @ R.T``
+on row-stacked points), identity first; ``permutations[g, i] = j``
 means ``R_g @ x_i ~ x_j``; ``tol`` is a distance in Å.
 
 Typical use::

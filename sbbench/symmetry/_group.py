@@ -7,7 +7,7 @@ from functools import cached_property
 import numpy as np
 
 from ._detect import detect_group, largest_valid_subgroup, matrix_table
-from ._linalg import perpendicular
+from ._kernels import perpendicular
 from ._naming import schoenflies as _schoenflies
 
 __all__ = ["PointGroup", "detect"]
@@ -278,7 +278,7 @@ def _complete(chosen: list[np.ndarray]) -> np.ndarray:
     (left only where Sym(x) contains the rotations about the axis or the plane reflection)."""
     cols = list(chosen) or [np.array([0.0, 0.0, 1.0])]
     if len(cols) == 1:
-        cols.append(perpendicular(cols[0]))
+        cols.append(perpendicular(np.ascontiguousarray(cols[0], dtype=np.float64)))
     if len(cols) == 2:
         cols.append(np.cross(cols[0], cols[1]))
     return np.column_stack(cols)

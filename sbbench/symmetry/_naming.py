@@ -12,48 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._kernels import operation_invariants
+
 __all__ = []
 
-_MAX_ORDER = 240
 _TOL = 1e-4  # on turns and matrix entries: float32 operations (errors ~1e-7) still name right
-
-
-def rotation_orders(rotations: np.ndarray) -> np.ndarray:
-    """Order of each proper rotation (smallest k >= 1 with R^k = I), from its angle.
-
-    The angle is atan2(sin, cos) with sin from the antisymmetric part, which is
-    well conditioned at 0 and pi (unlike arccos of the trace).
-    """
-    cos = (np.trace(rotations, axis1=1, axis2=2) - 1.0) / 2.0
-    anti = rotations - np.swapaxes(rotations, 1, 2)
-    sin = 0.5 * np.sqrt(anti[:, 2, 1] ** 2 + anti[:, 0, 2] ** 2 + anti[:, 1, 0] ** 2)
-    turns = np.arctan2(sin, cos) / (2.0 * np.pi)  # in [0, 1/2]
-    k = np.arange(1, _MAX_ORDER + 1)
-    frac = turns[:, None] * k[None, :]
-    hit = np.abs(frac - np.round(frac)) < _TOL
-    if not hit.any(axis=1).all():
-        raise ValueError("a rotation angle is not a rational fraction of a turn (order > 240)")
-    return k[np.argmax(hit, axis=1)]
-
-
-def rotation_axes(rotations: np.ndarray) -> np.ndarray:
-    """Unit axis of each proper rotation (eigenvector of eigenvalue 1; sign arbitrary)."""
-    sym = 0.5 * (rotations + np.swapaxes(rotations, 1, 2))
-    _, vecs = np.linalg.eigh(sym)
-    return vecs[:, :, -1]
-
-
-def reflection_normals(ops: np.ndarray) -> np.ndarray:
-    """Unit normals of the pure reflections among ``ops`` (det -1, trace +1)."""
-    dets = np.linalg.det(ops)
-    tr = np.trace(ops, axis1=1, axis2=2)
-    refl = ops[(dets < 0) & (np.abs(tr - 1.0) < _TOL)]
-    if len(refl) == 0:
-        return np.zeros((0, 3))
-    mm = 0.5 * (np.eye(3) - refl)  # = m m^T
-    col = np.argmax(np.einsum("kii->ki", mm), axis=1)
-    normals = mm[np.arange(len(refl)), :, col]
-    return normals / np.linalg.norm(normals, axis=1, keepdims=True)
 
 
 def schoenflies(ops: np.ndarray) -> str:
@@ -67,27 +30,30 @@ def schoenflies(ops: np.ndarray) -> str:
     Raises
     ------
     ValueError
-        If the matrices are not a finite point group (|G+| does not match any family).
+        If ``ops`` is not (G, 3, 3) or the matrices are not a finite point group
+        (|G+| does not match any family).
     """
-    ops = np.asarray(ops, dtype=np.float64)
-    dets = np.linalg.det(ops)
-    proper = ops[dets > 0]
-    g, gp = len(ops), len(proper)
-    orders = rotation_orders(proper)
+    ops = np.ascontiguousarray(ops, dtype=np.float64)
+    if ops.ndim != 3 or ops.shape[1:] != (3, 3) or len(ops) == 0:
+        raise ValueError(f"ops must have shape (G, 3, 3) with G >= 1, got {ops.shape}")
+    dets, orders, axes, inversion, reflection, normals = operation_invariants(ops, _TOL)
+    proper = dets > 0
+    if np.any(orders[proper] == 0):
+        raise ValueError("a rotation angle is not a rational fraction of a turn (order > 240)")
+    g, gp = len(ops), int(proper.sum())
     n = int(orders.max())
-    has_inversion = bool(np.any(np.all(np.abs(ops + np.eye(3)) < _TOL, axis=(1, 2))))
-    normals = reflection_normals(ops)
+    has_inversion = bool(inversion.any())
+    normals = normals[reflection]
 
-    def reflection_along(axes: np.ndarray) -> bool:
-        return bool(len(normals)) and bool(np.any(np.abs(normals @ axes.T) > 1.0 - _TOL))
+    def reflection_along(rot_axes: np.ndarray) -> bool:
+        return bool(len(normals)) and bool(np.any(np.abs(normals @ rot_axes.T) > 1.0 - _TOL))
 
     if gp == n:  # cyclic proper part: C1, Cs, Ci, Cn, Cnv, Cnh, S2n
         if g == n:
             return "C1" if n == 1 else f"C{n}"
         if n == 1:
             return "Ci" if has_inversion else "Cs"
-        axis = rotation_axes(proper[orders == n][:1])
-        if reflection_along(axis):
+        if reflection_along(axes[orders == n][:1]):
             return f"C{n}h"
         if len(normals):
             return f"C{n}v"
@@ -95,8 +61,7 @@ def schoenflies(ops: np.ndarray) -> str:
     if gp == 2 * n and n >= 2:  # dihedral proper part
         if g == gp:
             return f"D{n}"
-        axes = rotation_axes(proper[orders == n])
-        return f"D{n}h" if reflection_along(axes) else f"D{n}d"
+        return f"D{n}h" if reflection_along(axes[orders == n]) else f"D{n}d"
     family = {(12, 3): "T", (24, 4): "O", (60, 5): "I"}.get((gp, n))
     if family is None:
         raise ValueError(f"matrices are not a point group (|G|={g}, |G+|={gp}, max order {n})")
