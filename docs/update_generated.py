@@ -17,8 +17,8 @@ import io
 import re
 from pathlib import Path
 
+from sbbench._io import atomic_write_bytes
 from sbbench.cli import main
-from sbbench.leaderboard._io import atomic_write_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 BOARDS = str(ROOT / "leaderboards")

@@ -163,9 +163,9 @@ def reproduce(
     log: Callable[[str], None] = print,
 ) -> Path:
     """Run every :class:`RunSpec` of ``table``; return the path of the markdown summary."""
+    from sbbench._io import atomic_write_bytes
     from sbbench.leaderboard import SubmissionRejected
     from sbbench.leaderboard import submit as submit_results
-    from sbbench.leaderboard._io import atomic_write_bytes
     from sbbench.training import resolve_config, run_experiment
 
     if table not in TABLES:

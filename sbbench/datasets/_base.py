@@ -45,7 +45,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +53,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from torch_geometric.data import Data, InMemoryDataset
+
+from .._io import atomic_write_bytes
 
 __all__ = [
     "SBDataset",
@@ -101,18 +102,6 @@ def verify_sha256(path: str | os.PathLike, expected: str | os.PathLike) -> None:
             f"checksum mismatch for {path}: sha256 is {got}, expected {exp}; "
             "the file is corrupted or was modified"
         )
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # ----------------------------------------------------------------------------- symmetry
@@ -445,7 +434,7 @@ class SBDataset(InMemoryDataset):
             "num_samples": len(data_list),
             "sha256": sha256_file(data_path),
         }
-        _atomic_write_bytes(processed / "meta.json", json.dumps(meta, indent=1).encode())
+        atomic_write_bytes(processed / "meta.json", json.dumps(meta, indent=1).encode())
 
     def _drop_bad_cache(self, processed: Path, force: bool) -> None:
         """Delete ``processed`` if ``force`` or if :meth:`_cache_problem` finds one (warning)."""

@@ -24,7 +24,7 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from ._io import atomic_write_bytes
+from .._io import atomic_write_bytes
 from ._results import load_results, validate_results
 from ._schema import ROW_SCHEMA, check, row_columns
 from ._versions import check_dataset_version

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from ._io import atomic_write_bytes
+from .._io import atomic_write_bytes
 from ._schema import FORMAT_VERSION, RESULTS_SCHEMA, check
 from ._versions import check_dataset_version
 

@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._io import atomic_write_bytes
+from .._io import atomic_write_bytes
 
 __all__ = [
     "RESULTS_SCHEMA",

@@ -77,7 +77,7 @@ def _run_task(config: dict[str, Any], command: str) -> dict[str, bytes]:
 
 
 def _write_task_files(folder: Path, files: dict[str, bytes]) -> None:
-    from sbbench.leaderboard._io import atomic_write_bytes
+    from sbbench._io import atomic_write_bytes
 
     if "results.json" not in files:
         raise RuntimeError(f"{folder}: the task returned no results.json")

@@ -137,7 +137,7 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 def write_summary(path: str | Path, summary: dict[str, Any]) -> Path:
     """Write ``summary`` as JSON atomically (temporary file + ``os.replace``)."""
-    from sbbench.leaderboard._io import atomic_write_bytes
+    from sbbench._io import atomic_write_bytes
 
     path = Path(path)
     text = json.dumps(summary, indent=2, allow_nan=False, sort_keys=False) + "\n"
