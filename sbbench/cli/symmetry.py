@@ -12,7 +12,10 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
+import threading
 from pathlib import Path
 
 from sbbench.cli import CLIError
@@ -76,12 +79,34 @@ def _classes(pg, symbols: list[str]) -> list[dict]:
     return out
 
 
+@contextlib.contextmanager
+def _first_use_notice(after: float = 3.0):
+    """Say why the first detection is slow (numba compiles the detector once per install)."""
+    timer = threading.Timer(
+        after,
+        lambda: print(
+            "still working: the first use after installation compiles the point-group "
+            "detector (about a minute; cached afterwards)",
+            file=sys.stderr,
+            flush=True,
+        ),
+    )
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+
+
 def run(args: argparse.Namespace) -> int:
     from sbbench.symmetry import detect
 
     atoms = _read(args.file, args.index, args.format)
     symbols = atoms.get_chemical_symbols()
     pos, numbers = atoms.get_positions(), atoms.get_atomic_numbers()
+    with _first_use_notice():  # compile (or load from the cache) the detector's kernels
+        detect([[1.0, 0.0, 0.0], [-0.5, 0.866, 0.0], [-0.5, -0.866, 0.0]])
     if args.sweep is not None:
         rows = []
         previous = None
