@@ -117,9 +117,8 @@ def _accepted_operations(
     points: np.ndarray, cls: np.ndarray, tol: float, dist: np.ndarray, base: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Candidates (step 4) verified (step 5): permutations (K, N), dets (K,), deviations (K,)."""
-    n = len(points)
     cands, dets = kernels.candidate_operations(points, cls, tol, dist)
-    perms, _, dev, status = kernels.verify_candidates(points, cls, cands, dets, tol)
+    perms, dev, status = kernels.verify_candidates(points, cls, cands, dets, tol)
     redo = np.flatnonzero(status == 2)
     if len(redo) > _MAX_ASSIGNMENTS:
         raise ValueError(
@@ -134,7 +133,7 @@ def _accepted_operations(
             dev[k] = kernels.fit_operations(points, points, perms[k : k + 1], dets[k : k + 1])[1][0]
     ok = (status == 1) & (dev <= tol)
     perms, dets, dev = perms[ok], dets[ok], dev[ok]
-    distinct = len(np.unique(image_keys(perms[:, base], dets, n)))
+    distinct = kernels.count_distinct(perms, dets, base)
     if distinct > MAX_OPERATIONS:
         raise _too_many(distinct, tol)
     return perms, dets, dev
@@ -334,7 +333,8 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
         return _linear(points, labels, ops, tol)
     if code == kernels.MERGE:
         return _detect_merged(points, labels, tol)
-    base = kernels.base_atoms(points)
+    if code in (kernels.ASSIGN, kernels.SUBGROUP):  # rare: not computed on the common path
+        base = kernels.base_atoms(points)
     if code == kernels.ASSIGN:
         dist = kernels.distances(points)
         cls = kernels.refine_classes(points, labels, tol, dist)
@@ -346,9 +346,8 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
         raise _too_many(count, tol)
     if code == kernels.SUBGROUP:
         # products of accepted operations exceed tol: keep the largest consistent subgroup
+        # (``ops`` are the per-operation fits of the closed set; a subgroup keeps its fits)
         _, dev_all = kernels.fit_operations(points, points, perms, dets)
         keep = largest_valid_subgroup(lambda: _table(perms, dets, base), dev_all, tol)
-        perms, dets = perms[keep], dets[keep]
-        ops = kernels.fit_operations(points, points, perms, dets)[0]
-        perms, dets, ops = kernels.finish_group(points, perms, dets, ops, base)
+        perms, dets, ops = kernels.finish_group(points, perms[keep], dets[keep], ops[keep], base)
     return GroupResult(schoenflies(ops), ops, perms)

@@ -7,7 +7,7 @@ matrix, so a numpy detector spends ~2 ms per molecule mostly on overhead
 (issue 4's benchmark: pymatgen takes ~3 ms). The loops below do the same work in
 tens of microseconds. Every function is compiled on first use and cached on disk
 (``cache=True``, next to this file), so only the first call in a fresh
-installation pays the compilation (seconds).
+installation pays the compilation (about a minute on 2 cores).
 
 Conventions (shared with the rest of sbbench): an operation R is a (3, 3)
 orthogonal matrix acting on column vectors, ``g.x = R @ x`` (``X @ R.T`` on
@@ -439,7 +439,6 @@ def verify_candidates(
     Returns
     -------
     perms : (K, N) images (valid where status > 0).
-    ops : (K, 3, 3) fitted matrices (where status == 1).
     dev : (K,) worst displacement under the fit (Å).
     status : (K,) 0 rejected, 1 bijective (accepted iff dev <= tol), 2 the map
         is not a bijection (atoms closer than ~tol): needs an optimal assignment.
@@ -453,11 +452,10 @@ def verify_candidates(
     starts = np.cumsum(starts)
     loose2 = (3.0 * tol) ** 2
     perms = np.zeros((k_all, n), dtype=np.int64)
-    ops = np.zeros((k_all, 3, 3))
     dev = np.full(k_all, np.inf)
     status = np.zeros(k_all, dtype=np.int64)
     used = np.zeros(n, dtype=np.int64)
-    m = np.empty((3, 3))
+    m, fit = np.empty((3, 3)), np.empty((3, 3))  # scratch for _fit_one
     for k in range(k_all):
         near = perms[k]
         if not _nearest_map(points, members, starts, cls, cands[k], loose2, near):
@@ -470,9 +468,9 @@ def verify_candidates(
         if not bijective:
             status[k] = 2
             continue
-        dev[k] = _fit_one(points, points, near, dets[k], m, ops[k])
+        dev[k] = _fit_one(points, points, near, dets[k], m, fit)
         status[k] = 1
-    return perms, ops, dev, status
+    return perms, dev, status
 
 
 @jit
@@ -507,6 +505,16 @@ def _key(images: np.ndarray, det: float, n: int) -> int:
     """An int key per operation from the images of the 3 base atoms (among ``n``) and the
     determinant (as ``_detect.image_keys``)."""
     return ((images[0] * n + images[1]) * n + images[2]) * 2 + (1 if det < 0 else 0)
+
+
+@jit
+def count_distinct(perms: np.ndarray, dets: np.ndarray, base: np.ndarray) -> int:
+    """Number of distinct operations among (perms, dets), told apart by ``_key``."""
+    n = perms.shape[1]
+    keys = np.empty(len(perms), dtype=np.int64)
+    for k in range(len(perms)):
+        keys[k] = _key(perms[k][base], dets[k], n)
+    return len(np.unique(keys))
 
 
 @jit
@@ -661,7 +669,7 @@ def finish_group(points, perms, dets, ops, base):
     first = np.flatnonzero(order == 0)[0]
     order[1 : first + 1] = order[:first].copy()
     order[0] = 0
-    return perms[order].copy(), dets[order].copy(), ops[order].copy()
+    return perms[order], dets[order], ops[order]
 
 
 @jit
@@ -749,14 +757,11 @@ def detect_common(points: np.ndarray, labels: np.ndarray, tol: float, max_ops: i
         return OK, 2, perms, np.array([1.0, -1.0]), ops
     base = base_atoms(points)
     cands, dets = candidate_operations(points, cls, tol, dist)
-    perms, _, dev, status = verify_candidates(points, cls, cands, dets, tol)
+    perms, dev, status = verify_candidates(points, cls, cands, dets, tol)
     if np.any(status == 2):
         return ASSIGN, 0, none_p, none_d, none_o
     ok = np.flatnonzero((status == 1) & (dev <= tol))
-    keys = np.empty(len(ok), dtype=np.int64)
-    for k in range(len(ok)):
-        keys[k] = _key(perms[ok[k]][base], dets[ok[k]], n)
-    distinct = len(np.unique(keys))
+    distinct = count_distinct(perms[ok], dets[ok], base)
     if distinct > max_ops:
         return TOO_MANY, distinct, none_p, none_d, none_o
     return complete_group(points, perms[ok], dets[ok], dev[ok], base, tol, max_ops)
