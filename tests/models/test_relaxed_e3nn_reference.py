@@ -1,0 +1,103 @@
+"""relaxed_e3nn computes the same function as its frozen pre-issue-15 copy (float64).
+
+``tests/models/_relaxed_e3nn_v1.py`` is the per-edge implementation as it was
+before the fused contraction (commit 1325f6f). Same parameters (its
+``state_dict`` loads unchanged), same outputs and gradients, for generic
+(symmetry-breaking) theta, several widths, lmax 1 and 2, cutoff graphs,
+isolated atoms, node attributes and velocities.
+"""
+
+import pytest
+import torch
+from torch_geometric.data import Batch
+
+from sbbench.models import build
+from sbbench.models._base import Inputs
+
+from . import _relaxed_e3nn_v1 as v1
+from ._data import random_molecules, sample
+
+torch.set_num_threads(1)
+
+CONFIGS = [
+    dict(hidden=8, layers=1, lmax=2, l_relaxed=2),
+    dict(hidden=8, layers=2, lmax=1, l_relaxed=2),  # the main job's network (qm7x.yaml)
+    dict(hidden=4, layers=0, lmax=2, l_relaxed=1),
+    dict(hidden=6, layers=1, lmax=2, l_relaxed=0, out_vectors=2),
+    dict(hidden=4, layers=1, lmax=3, l_relaxed=2, cutoff=1.8),
+    dict(hidden=4, layers=1, lmax=1, l_relaxed=3, node_attr_dim=2),
+]
+
+
+def _pair(seed=0, **hp):
+    torch.manual_seed(seed)
+    ref = v1.RelaxedE3NN(**hp).double()
+    new = build("relaxed_e3nn", **hp).double()
+    new.load_state_dict(ref.state_dict())  # the old layout loads unchanged
+    gen = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():  # generic theta: every irrep, both parities, breaks the symmetry
+        for conv in ref.convs:
+            conv.theta.copy_(torch.randn(conv.theta.shape, generator=gen, dtype=torch.float64))
+    new.load_state_dict(ref.state_dict())
+    return ref, new
+
+
+def _batch(hp):
+    data = random_molecules((5, 1, 3, 4), seed=3, node_vec=True)  # a lone atom too
+    if hp.get("node_attr_dim"):
+        data.node_attr = torch.randn(data.num_nodes, hp["node_attr_dim"])
+    data.pos = data.pos.double()
+    data.node_vec = data.node_vec.double()
+    return data
+
+
+@pytest.mark.parametrize("hp", CONFIGS, ids=lambda hp: "-".join(f"{k}={v}" for k, v in hp.items()))
+def test_same_outputs_and_gradients_as_frozen_v1(hp):
+    ref, new = _pair(**hp)
+    data = _batch(hp)
+    out_ref, out_new = ref(data), new(data)
+    assert out_new.shape == out_ref.shape
+    scale = float(out_ref.detach().abs().max())
+    assert scale > 1e-3
+    assert float((out_new - out_ref).detach().abs().max()) < 1e-10 * max(scale, 1.0)
+    inp = Inputs.from_batch(data)
+    feat_ref, feat_new = ref.features(inp)[0], new.features(inp)[0]
+    assert torch.allclose(feat_new, feat_ref, atol=1e-10, rtol=0)
+    gen = torch.Generator().manual_seed(7)
+    probe = torch.randn(out_ref.shape, generator=gen, dtype=torch.float64)
+    (out_ref * probe).sum().backward()
+    (out_new * probe).sum().backward()
+    grads_ref = dict(ref.named_parameters())
+    for name, p in new.named_parameters():
+        g_ref = grads_ref[name].grad
+        g_new = p.grad
+        if g_ref is None:
+            assert g_new is None or float(g_new.abs().max()) == 0, name
+            continue
+        tol = 1e-9 * max(float(g_ref.abs().max()), 1.0)
+        assert float((g_new - g_ref).abs().max()) < tol, name
+    assert new.regularization().item() == pytest.approx(ref.regularization().item(), rel=1e-12)
+    rw_ref, rw_new = ref.relaxed_weights(), new.relaxed_weights()
+    assert list(rw_new) == list(rw_ref)
+    assert all(torch.equal(rw_new[k], rw_ref[k]) for k in rw_ref)
+
+
+def test_same_outputs_on_a_single_isolated_atom():
+    ref, new = _pair(hidden=4, layers=1, lmax=2, l_relaxed=2)
+    data = Batch.from_data_list([sample([6], [[0.0, 0.0, 0.0]])])
+    data.pos = data.pos.double()
+    assert torch.allclose(new(data), ref(data), atol=1e-12, rtol=0)
+
+
+def test_old_checkpoint_loads_and_wrong_layout_fails_clearly(tmp_path):
+    torch.manual_seed(0)
+    ref = v1.RelaxedE3NN(hidden=8, layers=2, lmax=1, l_relaxed=2)
+    path = tmp_path / "old.pt"
+    torch.save(ref.state_dict(), path)
+    new = build("relaxed_e3nn", hidden=8, layers=2, lmax=1, l_relaxed=2)
+    new.load_state_dict(torch.load(path))
+    data = random_molecules((4, 3))
+    assert torch.allclose(new(data), ref(data), atol=1e-5)
+    other = build("relaxed_e3nn", hidden=8, layers=2, lmax=1, l_relaxed=1)
+    with pytest.raises(RuntimeError, match="theta"):
+        other.load_state_dict(torch.load(path))
