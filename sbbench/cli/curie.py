@@ -3,8 +3,8 @@ equivariant model reach?
 
 For every sample, Sym(input) is compared with the stabilizer of the target; the
 command reports the fraction of samples whose target breaks the input symmetry,
-the group pairs involved, and the equivariant floor (CD and SBCD of the
-symmetrized target), before any training.
+the group pairs involved, and the equivariant floor at exact symmetry
+(SBMSE, CD and SBCD of the symmetrized target), before any training.
 
 Examples:
   sbbench curie square

@@ -1,9 +1,9 @@
 """Show the ranked leaderboard of a dataset (or of every dataset).
 
-Rows are ranked by ascending mean test SBCD among rows with the same dataset
-version, task, split protocol and Chamfer convention (others are not comparable);
-rows whose means agree to 4 significant digits share a rank. Scores are mean ± sample
-std over all (fold, seed) runs.
+Rows are ranked by ascending mean test SBMSE among rows with the same dataset
+version and data (sha256), task and split protocol (others are not comparable; the
+views show these group columns); rows whose means agree to 4 significant digits
+share a rank. Scores are mean ± sample std over all (fold, seed) runs.
 
 exit codes: 0 shown, 2 bad usage, unknown dataset or malformed leaderboard file.
 """
@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-HELP = "show the ranked leaderboard of a dataset (by test SBCD, ties and std shown)"
+HELP = "show the ranked leaderboard of a dataset (by test SBMSE, ties and std shown)"
 
 EPILOG = """examples:
   sbbench leaderboard                         # every dataset

@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--leaderboards", help="leaderboard folder (default: leaderboards/)")
     parser.add_argument(
+        "--paper-loss",
+        action="store_true",
+        help="train cd/sbcd rows on the paper's one-sided Chamfer loss (it rewards collapse)",
+    )
+    parser.add_argument(
         "--summary",
         action="store_true",
         help="train nothing: print paper vs. the rows this table already put on the leaderboards",
@@ -68,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         submit=not args.no_submit,
         leaderboard_dir=args.leaderboards,
         only=args.only,
+        paper_loss=args.paper_loss,
     )
     print(f"summary: {path}")
     return 0

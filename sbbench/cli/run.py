@@ -9,6 +9,10 @@ Examples:
   sbbench run --model egnn+mlp --dataset square --loss cd --folds 10
   sbbench run --model painn --dataset h2o_modes:asym --quick
   sbbench run --model sann --dataset qm7x --seeds 0,1,2 --out runs/sann-qm7x
+  sbbench run --model egnn --dataset qm7x --split random   # the SANN paper's splits
+
+Scores: test SBMSE (the ranking key: min over g in Sym(x) of the per-atom error
+against g·y), CD/SBCD (symmetric, mean) and the number of collapsed predictions.
 """
 
 from __future__ import annotations
@@ -38,7 +42,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help="training epochs per fold")
     parser.add_argument("--seed", type=int, help="a single seed (same as --seeds N)")
     parser.add_argument("--seeds", type=_seeds, help="comma-separated seeds, e.g. 0,1,2")
-    parser.add_argument("--loss", choices=["sbcd", "cd", "mse"], help="training loss")
+    parser.add_argument(
+        "--loss",
+        choices=["sbmse", "sbcd", "cd", "mse"],
+        help="training loss (default sbmse, or the baseline's)",
+    )
+    parser.add_argument(
+        "--split",
+        choices=["random", "grouped", "same"],
+        help="split protocol (default: the dataset's; grouped by molecule for qm7x)",
+    )
     parser.add_argument("--lr", type=float, help="(max) learning rate")
     parser.add_argument("--batch-size", type=int, help="molecules per batch")
     parser.add_argument("--device", choices=["cpu", "cuda"], help="training device")
@@ -55,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from sbbench.training import resolve_config, run_experiment
 
     seeds = args.seeds if args.seeds else ([args.seed] if args.seed is not None else None)
-    overrides = {
+    given = {
         "folds": args.folds,
         "epochs": args.epochs,
         "seeds": seeds,
@@ -64,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "device": args.device,
         "threads": args.threads,
+        "split": args.split,
     }
+    overrides = {k: v for k, v in given.items() if v is not None}  # flags the user gave
     cfg = resolve_config(
         args.model, args.dataset, config_file=args.config, overrides=overrides, quick=args.quick
     )
@@ -82,19 +97,26 @@ def run(args: argparse.Namespace) -> int:
             f"\n{cfg.model} on {cfg.dataset}{':' + cfg.task if cfg.task else ''} "
             f"({res['symmetry_class']}, {res['n_params']} parameters, loss {cfg.loss})"
         )
-        cols = ("val SBCD", "test CD", "test SBCD", "equiv.err")
+        print(f"split: {res['split']['protocol']}")
+        cols = ("val SBMSE", "test SBMSE", "test CD", "test SBCD", "collapsed", "equiv.err")
         print(f"{'seed':>4} {'fold':>4} " + " ".join(f"{c:>10}" for c in cols))
         for f in res["folds"]:
             eq = f["equivariance_error"]
             eq_s = "n/a" if eq is None else f"{eq:.1e}"
+            n = len(f["predictions"])
+            t = f["test"]
             print(
-                f"{f['seed']:>4} {f['fold']:>4} {f['val']['sbcd']:>10.5f} "
-                f"{f['test']['cd']:>10.5f} {f['test']['sbcd']:>10.5f} {eq_s:>10}"
+                f"{f['seed']:>4} {f['fold']:>4} {f['val']['sbmse']:>10.4g} {t['sbmse']:>10.4g} "
+                f"{t['cd']:>10.4g} {t['sbcd']:>10.4g} {t['collapsed']:>5}/{n:<4} {eq_s:>10}"
             )
         s = res["summary"]
-        for key, label in (("test_cd", "test CD"), ("test_sbcd", "test SBCD")):
+        for key, label in (
+            ("test_sbmse", "test SBMSE"),
+            ("test_cd", "test CD"),
+            ("test_sbcd", "test SBCD"),
+        ):
             std = s[key]["std"]
-            print(f"{label:>10}: {s[key]['mean']:.5f} ± {0.0 if math.isnan(std) else std:.5f}")
+            print(f"{label:>10}: {s[key]['mean']:.5g} ± {0.0 if math.isnan(std) else std:.2g}")
     print(f"results: {outcome.out_dir / 'results.json'}")
     if not args.quiet:
         print(

@@ -1,7 +1,7 @@
 """Validate a results file and append its row to the dataset's leaderboard.
 
 The results file is accepted only if it matches the schema, its content hash is
-intact, the test CD and SBCD recomputed from its stored predictions with
+intact, every test score (SBMSE, CD, SBCD) recomputed from its stored predictions with
 sbbench.metrics agree with the stored scores (|diff| <= 1e-6 + 1e-4 * |value|), all
 numbers are finite, the dataset version is known and the same file is not already on
 the leaderboard. A rejected file leaves the leaderboard byte-for-byte unchanged.
@@ -62,8 +62,9 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"accepted: submission {row['submission_id']} ({row['model']} on "
         f"{row['dataset']}:{row['task']}) -> {sub.path}\n"
-        f"  test SBCD {row['test_sbcd_mean']:.4g} ± {row['test_sbcd_std']:.2g}, "
-        f"test CD {row['test_cd_mean']:.4g} ± {row['test_cd_std']:.2g}; "
+        f"  test SBMSE {row['test_sbmse_mean']:.4g} ± {row['test_sbmse_std']:.2g}, "
+        f"test SBCD {row['test_sbcd_mean']:.4g} ± {row['test_sbcd_std']:.2g}, "
+        f"collapsed {row['test_collapsed']}/{row['test_predictions']}; "
         f"rank {rank} of {len(group)}\n"
         f"  see: sbbench leaderboard {row['dataset']}" + (f" --dir {args.dir}" if args.dir else "")
     )

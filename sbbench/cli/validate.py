@@ -1,7 +1,8 @@
 """Check a results file without submitting it.
 
 Checks the schema, the content hash and the consistency of the file, and recomputes
-the test CD and SBCD of every fold from the stored predictions with sbbench.metrics.
+every test score (SBMSE, CD, SBCD, collapse count) of every fold from the stored
+predictions with sbbench.metrics.
 Warns (without failing) about fewer than 3 seeds, folds not run, a missing
 equivariance error, a dataset version that 'sbbench submit' would reject, and
 train/test overlap: the same sample id, molecule id or geometry hash in the train and
@@ -30,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-recompute",
         action="store_true",
-        help="skip recomputing CD/SBCD from the predictions",
+        help="skip recomputing the scores from the predictions",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 if there are warnings")
 
@@ -53,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         f"valid: {args.results} ({results['model']} on {results['dataset']['name']}:"
         f"{results['task']}, {len(results['folds'])} runs, {n_pred} test predictions); "
         f"{checked} OK\n"
-        f"  test SBCD {s['test_sbcd']['mean']:.4g} ± {s['test_sbcd']['std']:.2g}, "
-        f"test CD {s['test_cd']['mean']:.4g} ± {s['test_cd']['std']:.2g}"
+        f"  test SBMSE {s['test_sbmse']['mean']:.4g} ± {s['test_sbmse']['std']:.2g}, "
+        f"test SBCD {s['test_sbcd']['mean']:.4g} ± {s['test_sbcd']['std']:.2g}, "
+        f"collapsed {s['test_collapsed']['count']}/{s['test_collapsed']['n']}"
     )
     return 1 if (args.strict and warnings) else 0

@@ -10,10 +10,12 @@ Quick start::
 Every sample is a :class:`torch_geometric.data.Data` following the Data contract
 (see :mod:`sbbench.datasets._base`): ``z``, ``pos`` (Å), ``y`` (N, 3k),
 ``sym_ops`` (G, 3, 3) = Sym(input) from :func:`sbbench.symmetry.detect` at the
-dataset's ``tol``, ``num_ops``, ``orbit``, ``idx`` and optional ``mol_id``,
-``node_attr``, ``node_vec``. A PyG batch has ``num_ops`` (B,) and ``sym_ops``
-(sum G, 3, 3), with ``ops_batch = repeat_interleave(arange(B), num_ops)`` as
-:func:`sbbench.metrics.sbcd_batch` expects.
+dataset's ``tol``, ``sym_perms`` (G*N,) the atom permutation of each operation,
+``num_ops``, ``orbit``, ``idx`` and optional ``mol_id``, ``node_attr``,
+``node_vec``. A PyG batch has ``num_ops`` (B,), ``sym_ops`` (sum G, 3, 3) and
+``sym_perms`` offset to batch atom indices, with
+``ops_batch = repeat_interleave(arange(B), num_ops)`` as
+:func:`sbbench.metrics.sbcd_batch` and :func:`sbbench.metrics.sbmse_batch` expect.
 
 Caching: ``load`` processes each (name, options) once into
 ``<root>/<name>/<hash>/processed``; root defaults to ``$SBBENCH_CACHE`` or
@@ -22,7 +24,7 @@ Caching: ``load`` processes each (name, options) once into
 Registering a new dataset (e.g. the ``qm7x`` subpackage)
 --------------------------------------------------------
 1. Subclass :class:`SBDataset`: set ``defaults`` (option -> default value),
-   ``tasks`` (if any), ``protocol`` (``"same"`` or ``"random"``), ``tol`` and
+   ``tasks`` (if any), ``protocol`` (``"same"``, ``"random"`` or ``"grouped"``), ``tol`` and
    ``version``; override ``validate(opts)`` for range checks and ``build()``
    returning samples made with :func:`make_sample` (and ``raw_file_names`` /
    ``download`` for raw files, verified with :func:`verify_sha256`).
@@ -37,6 +39,7 @@ extxyz frames with the target in ``atoms.arrays``; :func:`to_ase` exports.
 
 from ._ase import AseDataset, from_ase, to_ase
 from ._base import (
+    SBData,
     SBDataset,
     check_sample,
     default_root,
@@ -46,7 +49,7 @@ from ._base import (
 )
 from ._optimum import best_equivariant_score, equivariant_basis
 from ._registry import get_class, load, names, register
-from ._splits import kfold
+from ._splits import SPLIT_PROTOCOLS, kfold
 
 __all__ = [
     "load",
@@ -57,6 +60,8 @@ __all__ = [
     "to_ase",
     "from_ase",
     "SBDataset",
+    "SBData",
+    "SPLIT_PROTOCOLS",
     "AseDataset",
     "make_sample",
     "input_symmetry",

@@ -17,6 +17,7 @@ import numpy as np
 from torch_geometric.data import InMemoryDataset
 
 from ._base import make_sample
+from ._splits import SPLIT_PROTOCOLS
 
 __all__ = ["to_ase", "from_ase", "AseDataset"]
 
@@ -123,8 +124,8 @@ def from_ase(
         raise ValueError("from_ase needs at least one frame")
     if not (isinstance(tol, (int, float)) and tol > 0):
         raise ValueError(f"tol must be a positive number (Å), got {tol!r}")
-    if protocol not in ("same", "random"):
-        raise ValueError(f"protocol must be 'same' or 'random', got {protocol!r}")
+    if protocol not in SPLIT_PROTOCOLS:
+        raise ValueError(f"protocol must be one of {', '.join(SPLIT_PROTOCOLS)}, got {protocol!r}")
     first = atoms_list[0] if isinstance(atoms_list[0], Atoms) else None
     use_vec = node_vec if first is not None and node_vec in first.arrays else None
     use_attr = node_attr if first is not None and node_attr in first.arrays else None

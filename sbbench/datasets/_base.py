@@ -12,6 +12,12 @@ attribute      dtype, shape         meaning
 ``y``          float32 (N, 3k)      per-node target: k 3-vectors per node
 ``sym_ops``    float32 (G, 3, 3)    Sym(input): orthogonal R with g.x = R @ x about the
                                     centroid of ``pos``, identity first
+``sym_perms``  int64 (G*N,)         atom permutations of ``sym_ops``, flattened in
+                                    (operation, atom) order: ``sym_perms[g*N + i]`` is the
+                                    atom j with R_g x_i ~ x_j (``PointGroup.permutations``);
+                                    a PyG batch offsets them by each sample's first atom
+                                    (:class:`SBData`), the layout of
+                                    :func:`sbbench.metrics.sbmse_batch`
 ``num_ops``    int64 (1,)           G, so a batch has ``num_ops`` (B,) and ``sym_ops`` (sum G, 3, 3)
 ``orbit``      int64 (N,)           equivalence class of each node under ``sym_ops``, 0..C-1
 ``idx``        int64 (1,)           sample index within the dataset
@@ -58,6 +64,7 @@ from .._io import atomic_write_bytes
 
 __all__ = [
     "SBDataset",
+    "SBData",
     "make_sample",
     "check_sample",
     "default_root",
@@ -66,8 +73,26 @@ __all__ = [
 ]
 
 #: Bumped when the on-disk format written by :class:`SBDataset` changes.
-CACHE_FORMAT = 1
-PROTOCOLS = ("same", "random")
+CACHE_FORMAT = 2
+PROTOCOLS = ("same", "random", "grouped")
+
+
+class SBData(Data):
+    """A :class:`~torch_geometric.data.Data` whose ``sym_perms`` are atom indices.
+
+    Collating samples (``Batch.from_data_list``, ``DataLoader``, the processed cache)
+    offsets ``sym_perms`` by the number of atoms before each sample, as PyG does for
+    ``edge_index``, so a batch's ``sym_perms`` index the batch's atoms directly.
+    """
+
+    def __inc__(self, key: str, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if key == "sym_perms":
+            return self.num_nodes
+        return super().__inc__(key, value, *args, **kwargs)
+
+
+# The processed cache stores the data class; allow it under torch.load(weights_only=True).
+torch.serialization.add_safe_globals([SBData])
 
 
 def default_root() -> Path:
@@ -121,16 +146,21 @@ def _image_map(pos_c: np.ndarray, rot: np.ndarray, tol: float) -> np.ndarray | N
     return j
 
 
-def _orbits(pos: np.ndarray, ops: np.ndarray, tol: float) -> np.ndarray:
-    """Orbit labels (0..C-1 by lowest atom index) of the group ``ops`` acting on ``pos``."""
+def _permutations(pos: np.ndarray, ops: np.ndarray, tol: float) -> np.ndarray:
+    """(G, N) atom permutations of the group ``ops`` acting on ``pos``."""
     pos_c = _centred(pos)
-    rep = np.arange(len(pos))
+    perms = []
     for k, rot in enumerate(ops):
         m = _image_map(pos_c, rot, tol)
         if m is None:
             raise ValueError(f"operation {k} does not map the positions onto themselves")
-        rep = np.minimum(rep, m)
-    # rep[i] = smallest image of i over the group, a canonical orbit representative
+        perms.append(m)
+    return np.asarray(perms, dtype=np.int64).reshape(len(ops), len(pos))
+
+
+def _orbits(perms: np.ndarray) -> np.ndarray:
+    """Orbit labels (0..C-1 by lowest atom index) from a group's (G, N) permutations."""
+    rep = perms.min(axis=0)  # smallest image of i over the group: its orbit's representative
     return np.unique(rep, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 
@@ -141,8 +171,8 @@ def input_symmetry(
     tol: float,
     node_attr: np.ndarray | None = None,
     node_vec: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sym(input) as (ops (G,3,3), orbits (N,)).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sym(input) as (ops (G,3,3), orbits (N,), permutations (G,N)).
 
     :func:`sbbench.symmetry.detect` at tolerance ``tol`` (Å) on the positions
     labelled by ``z`` and, if given, the rows of ``node_attr`` (rounded to 1e-6,
@@ -159,7 +189,11 @@ def input_symmetry(
     pg = detect(pos, labels, tol=tol)
     if node_vec is not None:
         pg = pg.stabilizer(node_vec, tol=tol)
-    return np.array(pg.operations, dtype=np.float64), np.array(pg.orbits, dtype=np.int64)
+    return (
+        np.array(pg.operations, dtype=np.float64),
+        np.array(pg.orbits, dtype=np.int64),
+        np.array(pg.permutations, dtype=np.int64),
+    )
 
 
 def make_sample(
@@ -175,7 +209,8 @@ def make_sample(
     ops: Any = None,
     **extra: Any,
 ) -> Data:
-    """Build one contract-conforming sample; ``sym_ops``/``orbit`` via :func:`input_symmetry`.
+    """Build one contract-conforming sample; ``sym_ops``/``sym_perms``/``orbit`` via
+    :func:`input_symmetry`.
 
     Symmetry is detected on the float64 inputs before they are cast to float32.
     ``ops`` (G, 3, 3), identity first, overrides the detected group (orbits are
@@ -189,15 +224,17 @@ def make_sample(
     na = None if node_attr is None else np.asarray(node_attr, dtype=np.float64).reshape(len(z), -1)
     nv = None if node_vec is None else np.asarray(node_vec, dtype=np.float64)
     if ops is None:
-        ops, orbits = input_symmetry(pos, z, tol=tol, node_attr=na, node_vec=nv)
+        ops, orbits, perms = input_symmetry(pos, z, tol=tol, node_attr=na, node_vec=nv)
     else:
         ops = np.asarray(ops, dtype=np.float64).reshape(-1, 3, 3)
-        orbits = _orbits(pos, ops, tol)
-    data = Data(
+        perms = _permutations(pos, ops, tol)
+        orbits = _orbits(perms)
+    data = SBData(
         z=torch.from_numpy(z),
         pos=torch.from_numpy(pos).float(),
         y=torch.from_numpy(y.reshape(len(z), -1)).float(),
         sym_ops=torch.from_numpy(ops).float(),
+        sym_perms=torch.from_numpy(np.ascontiguousarray(perms).reshape(-1)),
         num_ops=torch.tensor([len(ops)], dtype=torch.long),
         orbit=torch.from_numpy(orbits),
         idx=torch.tensor([idx], dtype=torch.long),
@@ -220,7 +257,7 @@ def check_sample(data: Data, where: str = "sample") -> None:
     def fail(msg: str) -> None:
         raise ValueError(f"{where}: {msg}")
 
-    for key in ("z", "pos", "y", "sym_ops", "num_ops", "orbit", "idx"):
+    for key in ("z", "pos", "y", "sym_ops", "sym_perms", "num_ops", "orbit", "idx"):
         if getattr(data, key, None) is None:
             fail(f"missing attribute {key!r}")
     n = data.z.shape[0]
@@ -231,6 +268,7 @@ def check_sample(data: Data, where: str = "sample") -> None:
         "num_ops": (torch.long, (1,)),
         "idx": (torch.long, (1,)),
         "sym_ops": (torch.float32, (int(data.num_ops.reshape(-1)[0]), 3, 3)),
+        "sym_perms": (torch.long, (int(data.num_ops.reshape(-1)[0]) * n,)),
     }
     if getattr(data, "mol_id", None) is not None:
         spec["mol_id"] = (torch.long, (1,))
@@ -257,6 +295,13 @@ def check_sample(data: Data, where: str = "sample") -> None:
     eye = torch.eye(3, dtype=ops.dtype).expand_as(ops)
     if not torch.allclose(ops @ ops.transpose(1, 2), eye, atol=1e-4):
         fail("sym_ops must be orthogonal matrices")
+    perms = data.sym_perms.reshape(-1, n) if n else data.sym_perms.reshape(0, 0)
+    want = torch.arange(n)
+    for g in range(perms.shape[0]):
+        if not torch.equal(perms[g].sort().values, want):
+            fail(f"sym_perms row {g} (operation {g}) is not a permutation of the {n} atoms")
+    if perms.shape[0] and not torch.equal(perms[0], want):
+        fail("sym_perms row 0 must be the identity permutation (sym_ops[0] is the identity)")
     orbit = data.orbit
     if n and (orbit.min() < 0 or set(orbit.tolist()) != set(range(int(orbit.max()) + 1))):
         fail("orbit labels must be 0..C-1")
@@ -308,10 +353,11 @@ class SBDataset(InMemoryDataset):
         if the dataset has no tasks.
     defaults : dict
         Option name -> default value; its type is the option's type.
-    protocol : {"same", "random"}
-        Split protocol used by :func:`sbbench.datasets.kfold`: ``"same"`` means
+    protocol : {"same", "random", "grouped"}
+        Default split protocol of :func:`sbbench.datasets.kfold`: ``"same"`` means
         train = val = test = all samples (the toy tasks of the SANN paper, Sec. 6.1-6.2);
-        ``"random"`` means k-fold test/val/train splits.
+        ``"random"`` means random test/val/train splits of the samples; ``"grouped"``
+        splits the molecules (``mol_id``), so no molecule is in train and test.
     tol : float
         Tolerance (Å) passed to :func:`sbbench.symmetry.detect` for ``sym_ops``.
     version : int

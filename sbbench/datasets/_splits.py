@@ -1,4 +1,12 @@
-"""Deterministic k-fold splits following each dataset's protocol."""
+"""Deterministic k-fold splits following each dataset's protocol.
+
+Split protocols (the vocabulary of results files and leaderboards, ``split.protocol``):
+
+``same``     train = val = test = every sample (the SANN toy tasks, Sec. 6.1-6.2)
+``random``   random parts of the samples: conformers of one molecule can fall into both
+             train and test (the SANN paper's QM7-X protocol, Sec. 6.3)
+``grouped``  random parts of the molecules (``mol_id``): no molecule is in two parts
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["kfold"]
+__all__ = ["kfold", "SPLIT_PROTOCOLS"]
+
+SPLIT_PROTOCOLS = ("same", "random", "grouped")
 
 
 def _group_ids(dataset: Any, group: str) -> np.ndarray:
@@ -42,16 +52,18 @@ def kfold(
     seed
         Seed of the permutation (``numpy.random.default_rng(seed)``).
     group
-        ``None``: split samples. ``"molecule"``: split the unique ``mol_id`` values,
-        so all samples of one molecule fall in the same part of every fold.
+        What ``"grouped"`` splits: ``"molecule"`` (the default) splits the unique
+        ``mol_id`` values, so all samples of one molecule fall in the same part of
+        every fold. Giving ``group`` with ``protocol="random"`` is an error.
     protocol
         ``"same"``: every fold is (all, all, all), the train = val = test protocol
         of the SANN toy tasks (Sec. 6.1, 6.2), where folds differ only by the
-        training seed. ``"random"``: the items (samples or groups) are permuted
-        with ``seed`` and cut into k near-equal chunks; fold i tests on chunk i,
-        validates on chunk (i + 1) mod k and trains on the other k - 2 chunks
-        (k = 5 gives 60/20/20 and k = 10 gives 80/10/10). Default: the
-        dataset's ``protocol`` attribute, else ``"random"``.
+        training seed. ``"random"``: the samples are permuted with ``seed`` and
+        cut into k near-equal chunks; fold i tests on chunk i, validates on chunk
+        (i + 1) mod k and trains on the other k - 2 chunks (k = 5 gives 60/20/20
+        and k = 10 gives 80/10/10). ``"grouped"``: the same with molecules in
+        place of samples. Default: the dataset's ``protocol`` attribute, else
+        ``"random"`` (``"grouped"`` when ``group`` is given).
     fractions
         Only for ``"random"``: ``(train, val, test)`` fractions summing to 1.
         Then every fold is an independent random split with these fractions
@@ -70,17 +82,22 @@ def kfold(
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer, got {seed!r}")
-    protocol = protocol or getattr(dataset, "protocol", "random")
+    if protocol is None:
+        protocol = "grouped" if group is not None else getattr(dataset, "protocol", "random")
+    if protocol not in SPLIT_PROTOCOLS:
+        raise ValueError(f"protocol must be one of {', '.join(SPLIT_PROTOCOLS)}, got {protocol!r}")
+    if protocol == "random" and group is not None:
+        raise ValueError(f"protocol 'random' splits samples; group={group!r} needs 'grouped'")
+    if protocol == "grouped":
+        group = group or "molecule"
     n = len(dataset)
     if n == 0:
         raise ValueError("cannot split an empty dataset")
     if protocol == "same":
         every = np.arange(n, dtype=np.int64)
         return [(every.copy(), every.copy(), every.copy()) for _ in range(k)]
-    if protocol != "random":
-        raise ValueError(f"protocol must be 'same' or 'random', got {protocol!r}")
     if k < 3 and fractions is None:
-        raise ValueError(f"protocol 'random' needs k >= 3 (train, val and test parts), got {k}")
+        raise ValueError(f"protocol {protocol!r} needs k >= 3 (train, val and test parts), got {k}")
     if group is None:
         items = np.arange(n, dtype=np.int64)
         member = items

@@ -114,6 +114,7 @@ class ChargedParticle(SBDataset):
         "seed": 0,
     }
     protocol = "same"
+    version = 2  # 2: samples carry sym_perms (atom permutations of sym_ops)
     tol = 0.1
 
     @classmethod

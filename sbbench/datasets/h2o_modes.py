@@ -86,6 +86,7 @@ class H2OModes(SBDataset):
     tasks = ("sym", "bend", "asym")
     defaults: ClassVar[dict[str, Any]] = {"n_samples": 2, "seed": 0}
     protocol = "same"
+    version = 2  # 2: samples carry sym_perms (atom permutations of sym_ops)
     tol = 0.01
 
     @classmethod

@@ -114,6 +114,7 @@ class Shapes(SBDataset):
     tasks = ("cube", "prism", "asym")
     defaults: ClassVar[dict[str, Any]] = {"side": 1.0, "rotate": False, "seed": 0}
     protocol = "same"
+    version = 2  # 2: samples carry sym_perms (atom permutations of sym_ops)
     tol = 0.01
 
     @classmethod

@@ -89,6 +89,7 @@ def equivariant_optimum(
 class _SquareBase(SBDataset):
     defaults: ClassVar[dict[str, Any]] = {"side": 1.0, "rotate": False, "seed": 0}
     protocol = "same"
+    version = 2  # 2: samples carry sym_perms (atom permutations of sym_ops)
     tol = 0.01
     order_parameter: ClassVar[bool] = False
 

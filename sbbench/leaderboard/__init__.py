@@ -10,6 +10,8 @@
 """
 
 from ._board import (
+    GROUP_COLUMNS,
+    RANK_COLUMN,
     TIE_DIGITS,
     Submission,
     SubmissionRejected,
@@ -25,7 +27,9 @@ from ._board import (
 from ._results import (
     ATOL,
     DEFAULT_METRIC,
+    PAPER_METRIC,
     RTOL,
+    SCORES,
     content_hash,
     dataset_sha256,
     geometry_hash,
@@ -40,6 +44,10 @@ from ._schema import FORMAT_VERSION, RESULTS_SCHEMA, ROW_SCHEMA, row_columns, wr
 from ._versions import DATASET_VERSIONS, check_dataset_version, known_dataset_versions
 
 __all__ = [
+    "GROUP_COLUMNS",
+    "RANK_COLUMN",
+    "PAPER_METRIC",
+    "SCORES",
     "Submission",
     "SubmissionRejected",
     "TIE_DIGITS",

@@ -25,7 +25,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from .._io import atomic_write_bytes
-from ._results import load_results, validate_results
+from ._results import SCORES, load_results, validate_results
 from ._schema import ROW_SCHEMA, check, row_columns
 from ._versions import check_dataset_version
 
@@ -38,6 +38,8 @@ __all__ = [
     "submit",
     "read_leaderboard",
     "group_key",
+    "GROUP_COLUMNS",
+    "RANK_COLUMN",
     "rank_rows",
     "format_leaderboard",
 ]
@@ -103,16 +105,15 @@ def row_from_results(results: Mapping[str, Any]) -> dict[str, Any]:
         "dataset_sha256": results["dataset"]["sha256"],
         "task": results["task"],
         "model": results["model"],
-        "test_sbcd_mean": s["test_sbcd"]["mean"],
-        "test_sbcd_std": s["test_sbcd"]["std"],
-        "test_cd_mean": s["test_cd"]["mean"],
-        "test_cd_std": s["test_cd"]["std"],
-        "val_sbcd_mean": s["val_sbcd"]["mean"],
-        "val_sbcd_std": s["val_sbcd"]["std"],
+        **{f"test_{k}_{stat}": s[f"test_{k}"][stat] for k in SCORES for stat in ("mean", "std")},
+        "val_sbmse_mean": s["val_sbmse"]["mean"],
+        "val_sbmse_std": s["val_sbmse"]["std"],
+        "test_collapsed": s["test_collapsed"]["count"],
+        "test_predictions": s["test_collapsed"]["n"],
         "equivariance_error_mean": None if eq is None else eq["mean"],
-        "cd_convention": _json_text(results["metric"]),
         "symmetry_class": results["symmetry_class"],
         "loss": results["loss"],
+        "loss_chamfer": _json_text(results["loss_chamfer"]),
         "n_params": results["n_params"],
         "hyperparameters": _json_text(results["hyperparameters"]),
         "hparam_selection": results["hparam_selection"],
@@ -234,9 +235,10 @@ def submit(
     Raises
     ------
     SubmissionRejected
-        Schema error, hash mismatch, a recomputed CD/SBCD that differs from the stored
-        one, NaN/inf, an unknown dataset version, or the same ``content_hash`` already on
-        the leaderboard. The CSV is then left unchanged.
+        Schema error, hash mismatch, a recomputed score or collapse count that differs
+        from the stored one, NaN/inf, an unknown dataset version, data that differ from
+        what the current code builds (stale sha256), or the same ``content_hash`` already
+        on the leaderboard. The CSV is then left unchanged.
     FileNotFoundError, ValueError
         The results file cannot be read, or the leaderboard CSV is malformed.
     """
@@ -245,7 +247,7 @@ def submit(
     try:
         warnings = validate_results(results)
         ds = results["dataset"]
-        check_dataset_version(ds["name"], ds["version"], ds["sha256"])
+        check_dataset_version(ds["name"], ds["version"], ds["sha256"], ds.get("options"))
         row = row_from_results(results)
     except ValueError as exc:
         raise SubmissionRejected(str(exc)) from None
@@ -282,20 +284,24 @@ def _sig(x: float) -> float:
     return float(f"{x:.{TIE_DIGITS}g}")
 
 
+#: The columns that define a ranking group; every view shows them.
+GROUP_COLUMNS = ("dataset", "dataset_version", "dataset_sha256", "task", "split_protocol")
+#: The ranking key: test SBMSE (correspondence-aware; a collapsed prediction cannot game it).
+RANK_COLUMN = "test_sbmse_mean"
+
+
 def group_key(row: Mapping[str, Any]) -> tuple[str, ...]:
     """Rows are ranked against each other only if they agree on this key.
 
-    (dataset, dataset_version, task, split_protocol, cd_convention): scores on other
-    data, under another split protocol (a random split lets conformers of a test
-    molecule into training) or with another Chamfer convention are not comparable.
+    :data:`GROUP_COLUMNS`: scores on other data (another version, or the same version
+    built differently: the sha256), another task, or under another split protocol (a
+    random split lets conformers of a test molecule into training) are not comparable.
     """
-    return tuple(
-        row[c] for c in ("dataset", "dataset_version", "task", "split_protocol", "cd_convention")
-    )
+    return tuple(row[c] for c in GROUP_COLUMNS)
 
 
 def rank_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
-    """Rank rows by ascending ``test_sbcd_mean`` within each :func:`group_key`.
+    """Rank rows by ascending test SBMSE (:data:`RANK_COLUMN`) within each :func:`group_key`.
 
     Competition ranking ("1224"): rows whose means agree to :data:`TIE_DIGITS`
     significant digits share a rank. Groups come in order of first appearance; within a
@@ -306,10 +312,10 @@ def rank_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, dict[str, An
         groups.setdefault(group_key(row), []).append(dict(row))
     out = []
     for members in groups.values():
-        members.sort(key=lambda r: _sig(r["test_sbcd_mean"]))
+        members.sort(key=lambda r: _sig(r[RANK_COLUMN]))
         prev, rank = None, 0
         for i, row in enumerate(members):
-            score = _sig(row["test_sbcd_mean"])
+            score = _sig(row[RANK_COLUMN])
             if score != prev:
                 rank, prev = i + 1, score
             out.append((rank, row))
@@ -332,19 +338,38 @@ def _model_hparams(row: Mapping[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in sorted(model.items()) if k != "out_vectors") or "-"
 
 
+def _loss(row: Mapping[str, Any]) -> str:
+    """The training loss, marked where it is the paper's one-sided Chamfer convention."""
+    lc = json.loads(row["loss_chamfer"])
+    if isinstance(lc, Mapping) and lc.get("symmetric") is False:
+        return f"{row['loss']} (one-sided)"
+    return row["loss"]
+
+
+def _data(row: Mapping[str, Any]) -> str:
+    return f"v{row['dataset_version']} {row['dataset_sha256'][:8]}"
+
+
 _VIEW = (
     ("rank", lambda rk, r: str(rk)),
     ("task", lambda rk, r: r["task"]),
+    ("split", lambda rk, r: r["split_protocol"]),
+    ("data", lambda rk, r: _data(r)),
     ("model", lambda rk, r: r["model"]),
-    ("test SBCD", lambda rk, r: _pm(r["test_sbcd_mean"], r["test_sbcd_std"])),
+    ("test SBMSE", lambda rk, r: _pm(r["test_sbmse_mean"], r["test_sbmse_std"])),
     ("test CD", lambda rk, r: _pm(r["test_cd_mean"], r["test_cd_std"])),
-    ("loss", lambda rk, r: r["loss"]),
+    ("test SBCD", lambda rk, r: _pm(r["test_sbcd_mean"], r["test_sbcd_std"])),
+    ("collapsed", lambda rk, r: f"{r['test_collapsed']}/{r['test_predictions']}"),
+    ("loss", lambda rk, r: _loss(r)),
     ("symmetry", lambda rk, r: r["symmetry_class"]),
     ("model hparams", lambda rk, r: _model_hparams(r)),
     ("seeds x folds", lambda rk, r: f"{r['n_seeds']} x {r['n_folds']}"),
-    ("split", lambda rk, r: r["split_protocol"]),
     ("id", lambda rk, r: r["submission_id"]),
 )
+"""Columns of the table/markdown views. ``task``, ``split`` and ``data`` (version and
+sha256 prefix) are the ranking group (:data:`GROUP_COLUMNS`); CD and SBCD are in the
+sbbench convention (symmetric, mean); the paper-convention columns are in the CSV view
+and in docs/reproduction.md, next to the paper's numbers."""
 
 
 def format_leaderboard(rows: Sequence[Mapping[str, Any]], fmt: str = "table") -> str:

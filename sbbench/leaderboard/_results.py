@@ -10,12 +10,17 @@ not depend on how the file is indented.
 
 Per fold, the stored test scores are the means over the test samples of
 
-* CD   = ``chamfer(pred_i, target_i, **metric)``           (SANN paper, eq. 1 / m(X, Y))
-* SBCD = ``sbcd(pred_i, target_i, sym_ops_i, **metric)``   (SANN paper, eq. 2: min over
-  g in Sym(x) of the CD to g·target)
+* SBMSE = ``sbmse(pred_i, target_i, sym_ops_i, sym_perms_i)``: min over g in Sym(x) of
+  the per-atom squared error against g·target (the ranking key; atoms correspond);
+* MSE   = the identity term of SBMSE;
+* CD, SBCD = ``chamfer`` / ``sbcd`` in the sbbench convention (:data:`DEFAULT_METRIC`:
+  symmetric, mean-reduced, squared; SBCD is SANN eq. 2 with it);
+* CD_paper, SBCD_paper = the same in the SANN paper's one-sided summed m(X, Y)
+  (:data:`PAPER_METRIC`), kept only to compare with the paper's tables: a prediction
+  collapsed onto one target point scores ~0 on it;
 
-where ``metric`` is the results' chamfer convention (default symmetric, mean reduction).
-Recomputed scores must agree with the stored ones within
+and ``collapsed``, the number of test predictions with
+:func:`sbbench.metrics.is_collapsed`. Recomputed scores must agree with the stored ones within
 ``|stored - recomputed| <= ATOL + RTOL * |recomputed|`` (:data:`RTOL` = 1e-4,
 :data:`ATOL` = 1e-6): loose enough for float32 training-time evaluation, far tighter than
 any difference that would change a ranking.
@@ -47,6 +52,8 @@ __all__ = [
     "RTOL",
     "ATOL",
     "DEFAULT_METRIC",
+    "PAPER_METRIC",
+    "SCORES",
     "make_results",
     "write_results",
     "load_results",
@@ -61,7 +68,11 @@ __all__ = [
 RTOL = 1e-4
 ATOL = 1e-6
 #: The chamfer convention of the leaderboards (keyword arguments of ``metrics.chamfer``).
-DEFAULT_METRIC: dict[str, Any] = {"symmetric": True, "reduction": "mean"}
+DEFAULT_METRIC: dict[str, Any] = {"symmetric": True, "reduction": "mean", "squared": True}
+#: The SANN paper's m(X, Y): one-sided, summed, squared (its tables use it).
+PAPER_METRIC: dict[str, Any] = {"symmetric": False, "reduction": "sum", "squared": True}
+#: The per-fold scores (``folds[i].test`` / ``.val`` keys; summary ``test_<score>``).
+SCORES = ("sbmse", "mse", "cd", "sbcd", "cd_paper", "sbcd_paper")
 _MIN_SEEDS = 3
 
 
@@ -126,12 +137,12 @@ def geometry_hash(numbers: Any, positions: Any, *, decimals: int = 4) -> str:
 
 
 def dataset_sha256(samples: Iterable[Any]) -> str:
-    """sha256 of a dataset's content: ``z``, ``pos``, ``y`` and ``sym_ops`` of every sample.
+    """sha256 of a dataset's content: ``z``, ``pos``, ``y``, ``sym_ops``, ``sym_perms``.
 
     Samples are hashed in iteration order with their shapes and dtypes (``pos``, ``y``,
-    ``sym_ops`` as float32, ``z`` as int64), so any change to the data, its order or its
-    symmetry annotation changes the hash. Works on any iterable of objects with these
-    attributes (e.g. a PyG dataset).
+    ``sym_ops`` as float32, ``z`` and ``sym_perms`` as int64), so any change to the data,
+    its order or its symmetry annotation changes the hash. Works on any iterable of
+    objects with these attributes (e.g. a PyG dataset).
     """
     h = hashlib.sha256()
     n = 0
@@ -140,13 +151,19 @@ def dataset_sha256(samples: Iterable[Any]) -> str:
             if not hasattr(sample, key):
                 raise ValueError(f"dataset_sha256: sample {i} has no '{key}'")
         ops = getattr(sample, "sym_ops", None)
+        perms = getattr(sample, "sym_perms", None)
         for key, arr in (
             ("z", _np(sample.z).astype(np.int64)),
             ("pos", _np(sample.pos).astype(np.float32)),
             ("y", _np(sample.y).astype(np.float32)),
             ("sym_ops", np.zeros((0, 3, 3), np.float32) if ops is None else _np(ops)),
+            ("sym_perms", np.zeros(0, np.int64) if perms is None else _np(perms)),
         ):
-            arr = np.ascontiguousarray(arr.astype(np.float32) if key == "sym_ops" else arr)
+            if key == "sym_ops":
+                arr = arr.astype(np.float32)
+            elif key == "sym_perms":
+                arr = arr.astype(np.int64).reshape(-1)
+            arr = np.ascontiguousarray(arr)
             h.update(f"{key}{arr.shape}".encode())
             h.update(arr.tobytes())
         n += 1
@@ -248,13 +265,15 @@ def _stat(values: Sequence[float]) -> dict[str, Any]:
 
 def _summary(folds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     eq = [f["equivariance_error"] for f in folds if f.get("equivariance_error") is not None]
-    return {
-        "test_cd": _stat([f["test"]["cd"] for f in folds]),
-        "test_sbcd": _stat([f["test"]["sbcd"] for f in folds]),
-        "val_cd": _stat([f["val"]["cd"] for f in folds]),
-        "val_sbcd": _stat([f["val"]["sbcd"] for f in folds]),
-        "equivariance_error": _stat(eq) if eq else None,
+    out: dict[str, Any] = {f"test_{k}": _stat([f["test"][k] for f in folds]) for k in SCORES}
+    out["val_sbmse"] = _stat([f["val"]["sbmse"] for f in folds])
+    out["val_sbcd"] = _stat([f["val"]["sbcd"] for f in folds])
+    out["test_collapsed"] = {
+        "count": int(sum(f["test"]["collapsed"] for f in folds)),
+        "n": int(sum(len(f["predictions"]) for f in folds)),
     }
+    out["equivariance_error"] = _stat(eq) if eq else None
+    return out
 
 
 def make_results(
@@ -271,7 +290,7 @@ def make_results(
     folds: Sequence[Mapping[str, Any]],
     train_time_s: float,
     command: str,
-    metric: Mapping[str, Any] | None = None,
+    loss_chamfer: Mapping[str, Any] | None = None,
     samples: Sequence[Mapping[str, Any]] | None = None,
     device: str = "cpu",
     benchmark_version: str | None = None,
@@ -290,7 +309,7 @@ def make_results(
         ``{"name", "version", "sha256"[, "options"]}``; ``sha256`` from
         :func:`dataset_sha256`.
     task, model, symmetry_class, loss
-        Identity of the run (``loss`` in sbcd/cd/mse).
+        Identity of the run (``loss`` in sbmse/sbcd/cd/mse).
     hyperparameters, hparam_selection
         The resolved hyperparameters as data, and how they were chosen.
     n_params
@@ -299,15 +318,16 @@ def make_results(
         ``{"protocol": "random"|"grouped"|"same", "n_folds", "group_by"?,
         "fractions"?}``.
     folds
-        One dict per (fold, seed) run: ``fold``, ``seed``, ``val`` and ``test``
-        (``{"cd", "sbcd"}``), ``train_time_s``, ``equivariance_error`` (or None),
-        optional ``best_epoch``, ``epochs``, ``split`` (``{"train", "val", "test"}`` id
-        lists), and ``predictions``: per test sample ``{"id", "pred" (N,3k),
-        "target" (N,3k), "sym_ops" (G,3,3)}``.
+        One dict per (fold, seed) run: ``fold``, ``seed``, ``val`` (every key of
+        :data:`SCORES`) and ``test`` (the same plus ``collapsed``), ``train_time_s``,
+        ``equivariance_error`` (or None), optional ``best_epoch``, ``epochs``, ``split``
+        (``{"train", "val", "test"}`` id lists), and ``predictions``: per test sample
+        ``{"id", "pred" (N,3k), "target" (N,3k), "sym_ops" (G,3,3), "sym_perms" (G,N)}``.
     train_time_s, command
         Total wall time and the command line that reruns the run.
-    metric
-        Chamfer keyword arguments used for the scores (default :data:`DEFAULT_METRIC`).
+    loss_chamfer
+        Chamfer keyword arguments of a cd/sbcd training loss (None for sbmse/mse): rows
+        trained on the paper's one-sided convention say so.
     samples
         Optional ``[{"id", "mol_id", "geometry_hash"}]`` for leak checks.
     device
@@ -338,7 +358,7 @@ def make_results(
         "n_params": int(n_params),
         "seeds": sorted({f["seed"] for f in fold_list}),
         "split": _jsonable(split, "split"),
-        "metric": _jsonable(dict(DEFAULT_METRIC if metric is None else metric), "metric"),
+        "loss_chamfer": None if loss_chamfer is None else _jsonable(dict(loss_chamfer), "lc"),
         "folds": fold_list,
         "train_time_s": float(train_time_s),
         "command": command,
@@ -421,52 +441,68 @@ def _prediction_arrays(p: Mapping[str, Any], path: str):
     pred = _array(p["pred"], f"{path}.pred", 2)
     target = _array(p["target"], f"{path}.target", 2)
     ops = _array(p["sym_ops"], f"{path}.sym_ops", 3)
+    perms = _array(p["sym_perms"], f"{path}.sym_perms", 2)
+    if perms.shape != (ops.shape[0], pred.shape[0]) or (perms != np.round(perms)).any():
+        raise ValueError(
+            f"{path}.sym_perms: expected integer (G, N) = ({ops.shape[0]}, {pred.shape[0]}), "
+            f"got shape {perms.shape}"
+        )
     if pred.shape != target.shape:
         raise ValueError(f"{path}: pred shape {pred.shape} != target shape {target.shape}")
     if pred.shape[0] == 0 or pred.shape[1] == 0 or pred.shape[1] % 3:
         raise ValueError(f"{path}.pred: shape {pred.shape} is not (N, 3k) with N, k >= 1")
     if ops.shape[0] == 0 or ops.shape[1:] != (3, 3):
         raise ValueError(f"{path}.sym_ops: shape {ops.shape} is not (G, 3, 3) with G >= 1")
-    return pred, target, ops
+    return pred, target, ops, perms.astype(np.int64)
 
 
 def recompute_scores(results: Mapping[str, Any]) -> list[dict[str, float]]:
-    """Test CD and SBCD of every fold, recomputed from the stored predictions.
+    """Every test score of every fold, recomputed from the stored predictions.
 
-    Returns one ``{"cd", "sbcd"}`` dict per entry of ``results["folds"]``: the means over
-    the fold's test samples of :func:`sbbench.metrics.chamfer` and
-    :func:`sbbench.metrics.sbcd` (float64, with the results' chamfer convention),
-    evaluated for all samples of a fold at once with ``chamfer_batch``/``sbcd_batch``.
+    Returns one dict per entry of ``results["folds"]`` with the keys of :data:`SCORES`
+    (means over the fold's test samples, float64, :mod:`sbbench.metrics`) and
+    ``collapsed`` (the count of :func:`sbbench.metrics.is_collapsed` predictions).
     """
-    kwargs = dict(results["metric"])
     out = []
     for i, fold in enumerate(results["folds"]):
         arrays = [
             _prediction_arrays(p, f"folds[{i}].predictions[{j}]")
             for j, p in enumerate(fold["predictions"])
         ]
-        cd, sb = _fold_scores(arrays, kwargs, f"folds[{i}]")
-        out.append({"cd": float(np.mean(cd)), "sbcd": float(np.mean(sb))})
+        scores = _fold_scores(arrays, f"folds[{i}]")
+        out.append({k: float(np.mean(v)) for k, v in scores.items()})
+        out[-1]["collapsed"] = _collapsed(arrays)
     return out
 
 
-def _fold_scores(arrays, kwargs: dict[str, Any], where: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-sample CD and SBCD of one fold; errors name the offending prediction."""
-    from sbbench.metrics import chamfer, chamfer_batch, sbcd, sbcd_batch
+def _collapsed(arrays) -> int:
+    from sbbench.metrics import count_collapsed
 
-    preds, targets, ops = (list(x) for x in zip(*arrays, strict=True))
+    return count_collapsed([a[0] for a in arrays], [a[1] for a in arrays])
+
+
+def _fold_scores(arrays, where: str) -> dict[str, np.ndarray]:
+    """Per-sample scores of one fold; errors name the offending prediction."""
+    from sbbench.metrics import chamfer_batch, sbcd_batch, sbmse, sbmse_batch
+
+    preds, targets, ops, perms = (list(x) for x in zip(*arrays, strict=True))
+    out: dict[str, np.ndarray] = {}
     try:
-        _, cd = chamfer_batch(preds, targets, return_per_sample=True, **kwargs)
-        _, sb = sbcd_batch(preds, targets, ops, return_per_sample=True, **kwargs)
+        _, out["sbmse"] = sbmse_batch(preds, targets, ops, perms, return_per_sample=True)
+        eye = [np.eye(3)[None] for _ in preds]
+        ident = [np.arange(len(p))[None] for p in preds]
+        _, out["mse"] = sbmse_batch(preds, targets, eye, ident, return_per_sample=True)
+        for suffix, kw in (("", DEFAULT_METRIC), ("_paper", PAPER_METRIC)):
+            _, out["cd" + suffix] = chamfer_batch(preds, targets, return_per_sample=True, **kw)
+            _, out["sbcd" + suffix] = sbcd_batch(preds, targets, ops, return_per_sample=True, **kw)
     except (ValueError, TypeError):
-        for j, (p, t, o) in enumerate(arrays):  # find the sample the error is about
+        for j, (p, t, o, g) in enumerate(arrays):  # find the sample the error is about
             try:
-                chamfer(p, t, **kwargs)
-                sbcd(p, t, o, **kwargs)
+                sbmse(p, t, o, g)
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"{where}.predictions[{j}]: {exc}") from None
         raise
-    return np.asarray(cd, dtype=np.float64), np.asarray(sb, dtype=np.float64)
+    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
 
 def _close(a: float, b: float, rtol: float, atol: float) -> bool:
@@ -505,7 +541,7 @@ def _check_consistency(results: Mapping[str, Any]) -> list[str]:
             raise ValueError(f"summary.{key}: does not match the folds (expected {stat})")
         if stat is None:
             continue
-        for field in ("mean", "std", "n"):
+        for field in stat:
             if not _close(got[field], stat[field], 1e-9, 1e-12):
                 raise ValueError(
                     f"summary.{key}.{field}: {got[field]} but the folds give {stat[field]}"
@@ -567,11 +603,12 @@ def validate_results(
     Checks, in order: the JSON schema (types, required fields, finite numbers), the
     content hash, internal consistency (unique (fold, seed) runs, seeds, array shapes,
     prediction ids vs the test split, summary = mean/std of the folds), and, with
-    ``recompute``, the stored test CD/SBCD of every fold against values recomputed from
-    the predictions (tolerance :data:`RTOL`, :data:`ATOL`).
+    ``recompute``, every stored test score and collapse count of every fold against
+    values recomputed from the predictions (tolerance :data:`RTOL`, :data:`ATOL`).
 
     Warnings (not errors): fewer than 3 seeds, unrun folds, missing equivariance error,
-    an unknown dataset version, train/test overlap (:func:`overlap_warnings`).
+    collapsed test predictions, an unknown dataset version, train/test overlap
+    (:func:`overlap_warnings`).
     """
     check(results, RESULTS_SCHEMA)
     if check_hash:
@@ -586,16 +623,28 @@ def validate_results(
         for i, (fold, again) in enumerate(
             zip(results["folds"], recompute_scores(results), strict=True)
         ):
-            for metric in ("cd", "sbcd"):
+            if fold["test"]["collapsed"] != again["collapsed"]:
+                raise ValueError(
+                    f"folds[{i}].test.collapsed: stored {fold['test']['collapsed']} but the "
+                    f"predictions give {again['collapsed']}"
+                )
+            for metric in SCORES:
                 stored = fold["test"][metric]
                 if not _close(stored, again[metric], RTOL, ATOL):
                     raise ValueError(
                         f"folds[{i}].test.{metric}: stored {stored:.8g} but the predictions "
                         f"give {again[metric]:.8g} (tolerance rtol={RTOL:g}, atol={ATOL:g})"
                     )
+    collapsed = results["summary"]["test_collapsed"]
+    if collapsed["count"]:
+        warnings.append(
+            f"{collapsed['count']} of {collapsed['n']} test predictions are collapsed (their "
+            "per-atom vectors spread less than 10 % of the target's; see "
+            "sbbench.metrics.is_collapsed): a low one-sided Chamfer score there means nothing"
+        )
     ds = results["dataset"]
     try:
-        check_dataset_version(ds["name"], ds["version"], ds["sha256"])
+        check_dataset_version(ds["name"], ds["version"], ds["sha256"], ds.get("options"))
     except ValueError as exc:
         warnings.append(f"{exc} (submit will reject it)")
     warnings.extend(overlap_warnings(results))

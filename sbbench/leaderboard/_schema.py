@@ -38,11 +38,20 @@ __all__ = [
 ]
 
 #: Version of the ``results.json`` format (bumped on incompatible changes).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: SBMSE, both Chamfer conventions, collapse counts, sym_perms
 
 _HEX64 = "^[0-9a-f]{64}$"
 _ID = {"type": ["integer", "string"], "description": "sample id (the dataset's `idx`)"}
 _SCORE = {"type": "number", "minimum": 0}
+#: Per-sample scores stored per fold (means over the fold's samples).
+_SCORES = ("sbmse", "mse", "cd", "sbcd", "cd_paper", "sbcd_paper")
+_SCORES_DOC = (
+    "Means over the samples of: sbmse = sbbench.metrics.sbmse (min over g in Sym(x) of the "
+    "per-atom squared error against g.y, mean over atoms); mse = its identity term; cd, sbcd = "
+    "chamfer / sbcd with symmetric=true, reduction=mean, squared=true (sbbench default); "
+    "cd_paper, sbcd_paper = the same with symmetric=false, reduction=sum (the SANN paper's "
+    "one-sided m(X, Y); for comparison with its tables only)."
+)
 _STAT = {
     "type": "object",
     "required": ["mean", "std", "n"],
@@ -78,7 +87,7 @@ RESULTS_SCHEMA: dict[str, Any] = {
         "n_params",
         "seeds",
         "split",
-        "metric",
+        "loss_chamfer",
         "folds",
         "summary",
         "train_time_s",
@@ -128,7 +137,7 @@ RESULTS_SCHEMA: dict[str, Any] = {
                 "unknown",
             ]
         },
-        "loss": {"enum": ["sbcd", "cd", "mse"]},
+        "loss": {"enum": ["sbmse", "sbcd", "cd", "mse"]},
         "hyperparameters": {
             "type": "object",
             "description": "resolved model and training hyperparameters, as data",
@@ -160,28 +169,50 @@ RESULTS_SCHEMA: dict[str, Any] = {
                 },
             },
         },
-        "metric": {
-            "type": "object",
-            "required": ["symmetric", "reduction"],
-            "additionalProperties": False,
-            "description": "keyword arguments of sbbench.metrics.chamfer used for CD and SBCD",
-            "properties": {
-                "symmetric": {"type": "boolean"},
-                "reduction": {"enum": ["mean", "sum"]},
-                "squared": {"type": "boolean"},
-            },
+        "loss_chamfer": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "required": ["symmetric", "reduction"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "symmetric": {"type": "boolean"},
+                        "reduction": {"enum": ["mean", "sum"]},
+                        "squared": {"type": "boolean"},
+                    },
+                },
+                {"type": "null"},
+            ],
+            "description": "keyword arguments of sbbench.metrics.chamfer of a cd/sbcd training "
+            "loss (symmetric=false: the SANN paper's one-sided m(X, Y)); null for sbmse/mse. "
+            "Reported scores do not depend on it: they use fixed conventions (see $defs).",
         },
         "folds": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/fold"}},
         "summary": {
             "type": "object",
-            "required": ["test_cd", "test_sbcd", "val_cd", "val_sbcd", "equivariance_error"],
+            "required": [
+                *(f"test_{k}" for k in _SCORES),
+                "val_sbmse",
+                "val_sbcd",
+                "test_collapsed",
+                "equivariance_error",
+            ],
             "additionalProperties": False,
             "description": "mean/std over all (fold, seed) runs; filled by make_results",
             "properties": {
-                "test_cd": _STAT,
-                "test_sbcd": _STAT,
-                "val_cd": _STAT,
+                **{f"test_{k}": _STAT for k in _SCORES},
+                "val_sbmse": _STAT,
                 "val_sbcd": _STAT,
+                "test_collapsed": {
+                    "type": "object",
+                    "required": ["count", "n"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "count": {"type": "integer", "minimum": 0},
+                        "n": {"type": "integer", "minimum": 1},
+                    },
+                    "description": "collapsed test predictions / test predictions, all runs",
+                },
                 "equivariance_error": {"anyOf": [_STAT, {"type": "null"}]},
             },
         },
@@ -243,9 +274,21 @@ RESULTS_SCHEMA: dict[str, Any] = {
     "$defs": {
         "scores": {
             "type": "object",
-            "required": ["cd", "sbcd"],
+            "required": list(_SCORES),
             "additionalProperties": False,
-            "properties": {"cd": _SCORE, "sbcd": _SCORE},
+            "description": _SCORES_DOC,
+            "properties": {k: _SCORE for k in _SCORES},
+        },
+        "test_scores": {
+            "type": "object",
+            "required": [*_SCORES, "collapsed"],
+            "additionalProperties": False,
+            "description": _SCORES_DOC
+            + " collapsed: number of test predictions with sbbench.metrics.is_collapsed.",
+            "properties": {
+                **{k: _SCORE for k in _SCORES},
+                "collapsed": {"type": "integer", "minimum": 0},
+            },
         },
         "fold": {
             "type": "object",
@@ -263,10 +306,7 @@ RESULTS_SCHEMA: dict[str, Any] = {
                 "fold": {"type": "integer", "minimum": 0},
                 "seed": {"type": "integer"},
                 "val": {"$ref": "#/$defs/scores"},
-                "test": {
-                    "$ref": "#/$defs/scores",
-                    "description": "means over `predictions` of chamfer and sbcd",
-                },
+                "test": {"$ref": "#/$defs/test_scores"},
                 "best_epoch": {"type": ["integer", "null"], "minimum": 0},
                 "epochs": {"type": "integer", "minimum": 0},
                 "train_time_s": {"type": "number", "minimum": 0},
@@ -290,13 +330,18 @@ RESULTS_SCHEMA: dict[str, Any] = {
                     "minItems": 1,
                     "items": {
                         "type": "object",
-                        "required": ["id", "pred", "target", "sym_ops"],
+                        "required": ["id", "pred", "target", "sym_ops", "sym_perms"],
                         "additionalProperties": False,
                         "properties": {
                             "id": _ID,
                             "pred": {"type": "array", "description": "(N, 3k) model output"},
                             "target": {"type": "array", "description": "(N, 3k) label"},
                             "sym_ops": {"type": "array", "description": "(G, 3, 3) Sym(input)"},
+                            "sym_perms": {
+                                "type": "array",
+                                "description": "(G, N) atom permutations of sym_ops: R_g x_i ~ "
+                                "x_j with j = sym_perms[g][i]",
+                            },
                         },
                     },
                 },
@@ -318,8 +363,8 @@ ROW_SCHEMA: dict[str, Any] = {
     "description": (
         "One row of leaderboards/<dataset>.csv, written by `sbbench submit` from a validated "
         "results.json. Values are as parsed from the CSV (numbers as numbers, JSON columns as "
-        "JSON text). Ranking: ascending test_sbcd_mean among rows with the same dataset, "
-        "dataset_version, task, split_protocol and cd_convention."
+        "JSON text). Ranking: ascending test_sbmse_mean among rows with the same dataset, "
+        "dataset_version, dataset_sha256, task and split_protocol."
     ),
     "type": "object",
     "additionalProperties": False,
@@ -333,17 +378,20 @@ ROW_SCHEMA: dict[str, Any] = {
         "task": {"type": "string", "minLength": 1},
         "model": {"type": "string", "minLength": 1},
         # scores
-        "test_sbcd_mean": _SCORE_COL,
-        "test_sbcd_std": _STD_COL,
-        "test_cd_mean": _SCORE_COL,
-        "test_cd_std": _STD_COL,
-        "val_sbcd_mean": _SCORE_COL,
-        "val_sbcd_std": _STD_COL,
+        **{
+            f"test_{k}_{stat}": col
+            for k in _SCORES
+            for stat, col in (("mean", _SCORE_COL), ("std", _STD_COL))
+        },
+        "val_sbmse_mean": _SCORE_COL,
+        "val_sbmse_std": _STD_COL,
+        "test_collapsed": {"type": "integer", "minimum": 0},
+        "test_predictions": {"type": "integer", "minimum": 1},
         "equivariance_error_mean": {"type": ["number", "null"], "minimum": 0},
-        "cd_convention": _JSON_COL,
         # method
         "symmetry_class": {"type": "string", "minLength": 1},
         "loss": {"type": "string", "minLength": 1},
+        "loss_chamfer": _JSON_COL,
         "n_params": {"type": "integer", "minimum": 0},
         "hyperparameters": _JSON_COL,
         "hparam_selection": {"type": "string", "minLength": 1},

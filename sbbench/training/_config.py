@@ -3,11 +3,14 @@
 Resolution order (later wins):
 
 1. :class:`RunConfig` field defaults (the SANN paper's protocol: AdamW,
-   OneCycle with max lr 1e-4, 100 epochs, 10 folds, SBCD loss);
+   OneCycle with max lr 1e-4, 100 epochs, 10 folds; loss SBMSE, see :data:`LOSSES`);
 2. ``baselines/<model>/<dataset>.yaml`` if it exists, else
    ``baselines/<base model>/<dataset>.yaml`` (``egnn+mlp`` falls back to ``egnn``);
 3. a ``--config FILE`` (same YAML keys);
 4. command-line flags; ``--quick`` last (few epochs, 2 folds, tiny widths kept).
+
+Every override is applied as given, ``None`` included (``split: None`` means the
+dataset's own protocol); flags a user did not give are simply not passed.
 
 A baseline YAML holds any :class:`RunConfig` field, e.g.::
 
@@ -29,9 +32,26 @@ from typing import Any
 
 import yaml
 
-__all__ = ["RunConfig", "resolve_config", "baseline_file", "LOSSES", "OPTIMIZERS", "SCHEDULERS"]
+__all__ = [
+    "RunConfig",
+    "resolve_config",
+    "baseline_file",
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCHEDULERS",
+    "PAPER_CHAMFER",
+]
 
-LOSSES = ("sbcd", "cd", "mse")
+LOSSES = ("sbmse", "sbcd", "cd", "mse")
+"""Training losses (:func:`sbbench.training.make_loss`). ``sbmse`` (default): the
+correspondence-aware symmetry-breaking MSE, min over g in Sym(x) of the per-atom error
+against g·y; ``sbcd``/``cd``: (symmetry-breaking) Chamfer distance in the convention
+``loss_chamfer``; ``mse``: plain per-component MSE (relaxed-E(3) tasks)."""
+
+PAPER_CHAMFER = {"symmetric": False, "reduction": "sum", "squared": True}
+"""The SANN paper's one-sided m(X, Y) (below its eq. 3). As a training loss it rewards
+predictions that collapse onto one target point; use it only to reproduce the paper."""
+
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULERS = ("onecycle", "constant")
 
@@ -54,12 +74,11 @@ class RunConfig:
     weight_decay: float = 1e-2
     momentum: float = 0.9
     scheduler: str = "onecycle"
-    loss: str = "sbcd"
-    metric: dict[str, Any] = dataclasses.field(
+    loss: str = "sbmse"
+    loss_chamfer: dict[str, Any] = dataclasses.field(
         default_factory=lambda: {"symmetric": True, "reduction": "mean", "squared": True}
     )
-    split_protocol: str | None = None
-    split_group: str | None = None
+    split: str | None = None
     split_fractions: list[float] | None = None
     device: str = "cpu"
     threads: int | None = None
@@ -69,6 +88,21 @@ class RunConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
+        from sbbench.datasets import SPLIT_PROTOCOLS
+
+        for name in ("folds", "epochs", "batch_size", "lr", "seeds", "loss", "optimizer"):
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        if self.split is not None and self.split not in SPLIT_PROTOCOLS:
+            raise ValueError(
+                f"split must be one of {', '.join(SPLIT_PROTOCOLS)} (or null for the "
+                f"dataset's own protocol); got {self.split!r}"
+            )
+        if not isinstance(self.loss_chamfer, dict):
+            raise ValueError(f"loss_chamfer must be a mapping, got {self.loss_chamfer!r}")
+        unknown = sorted(set(self.loss_chamfer) - {"symmetric", "reduction", "squared"})
+        if unknown:
+            raise ValueError(f"loss_chamfer: unknown key {unknown[0]!r}")
         checks = [
             ("loss", self.loss, LOSSES),
             ("optimizer", self.optimizer, OPTIMIZERS),
@@ -163,7 +197,11 @@ def resolve_config(
         if not p.is_file():
             raise FileNotFoundError(f"config file {p} does not exist")
         _merge(cfg, _read_yaml(p))
-    _merge(cfg, {k: v for k, v in (overrides or {}).items() if v is not None})
+    fields = {f.name for f in dataclasses.fields(RunConfig)}
+    for key in overrides or {}:
+        if key not in fields:
+            raise ValueError(f"unknown config key {key!r} in overrides")
+    _merge(cfg, dict(overrides or {}))
     if quick:
         _merge(cfg, QUICK)
     cfg["model"], cfg["dataset"] = model, name

@@ -2,14 +2,16 @@
 
 For every (seed, fold): build the model with the seed, train it on the fold's
 training part (:func:`~sbbench.training._loop.train_fold`), select the epoch
-with the best validation SBCD, and score the test part with CD and SBCD and
-the model's measured equivariance error. Everything lands in ``out_dir``:
+with the best validation SBMSE, and score the test part with every score of
+:data:`~sbbench.training._loop.SCORES` (SBMSE, MSE, CD/SBCD in the sbbench and
+the paper conventions), the number of collapsed predictions and the model's
+measured equivariance error. Everything lands in ``out_dir``:
 
 ``results.json``   the schema of :mod:`sbbench.leaderboard` incl. test predictions
 ``config.yaml``    the resolved :class:`RunConfig`
 ``run.log``        a log of the run
 ``checkpoints/``   the selected weights of every (seed, fold)
-``curves.png``     train loss and validation SBCD per fold
+``curves.png``     train loss and validation SBMSE per fold
 ``arrows.png``     predicted vs true vectors on one test molecule (3D)
 
 Ctrl-C stops after cleaning up: finished folds are kept and written.
@@ -30,7 +32,7 @@ import torch
 import yaml
 
 from ._config import RunConfig
-from ._loop import evaluate, train_fold
+from ._loop import SCORES, evaluate, train_fold
 
 __all__ = ["run_experiment", "default_out_dir", "RunOutcome"]
 
@@ -113,17 +115,10 @@ def run_experiment(
         log.info(
             "dataset %s: %d samples; model %s %s", cfg.dataset, len(dataset), cfg.model, hparams
         )
+        protocol = cfg.split or getattr(dataset, "protocol", "random")
         splits = kfold(
-            dataset,
-            cfg.folds,
-            cfg.seeds[0],
-            group=cfg.split_group,
-            protocol=cfg.split_protocol,
-            fractions=cfg.split_fractions,
+            dataset, cfg.folds, cfg.seeds[0], protocol=protocol, fractions=cfg.split_fractions
         )
-        protocol = cfg.split_protocol or getattr(dataset, "protocol", "random")
-        if cfg.split_group:
-            protocol = "grouped"
 
         probe = build(cfg.model, **hparams)  # fail on bad names/hparams before any training
         n_params = sum(p.numel() for p in probe.parameters() if p.requires_grad)
@@ -149,12 +144,15 @@ def run_experiment(
 
                 def on_epoch(epoch, train_loss, val, seed=seed, f=f):
                     bar.set_postfix(
-                        seed=seed, fold=f, loss=f"{train_loss:.4f}", val_sbcd=f"{val['sbcd']:.4f}"
+                        seed=seed,
+                        fold=f,
+                        loss=f"{train_loss:.4g}",
+                        val_sbmse=f"{val['sbmse']:.4g}",
                     )
                     bar.update(1)
 
                 fit = train_fold(model, loader, val_loader, cfg, on_epoch=on_epoch)
-                test = evaluate(model, test_loader, cfg.metric, keep_predictions=True)
+                test = evaluate(model, test_loader, keep_predictions=True)
                 eq = _equivariance(model, dataset[test_idx], cfg, equivariance_error)
                 torch.save(model.state_dict(), out / "checkpoints" / f"seed{seed}_fold{f}.pt")
                 if not folds:
@@ -164,8 +162,8 @@ def run_experiment(
                     {
                         "fold": f,
                         "seed": seed,
-                        "val": fit.best_val,
-                        "test": {"cd": test["cd"], "sbcd": test["sbcd"]},
+                        "val": {k: fit.best_val[k] for k in SCORES},
+                        "test": {k: test[k] for k in (*SCORES, "collapsed")},
                         "best_epoch": fit.best_epoch,
                         "epochs": cfg.epochs,
                         "train_time_s": fit.train_time_s,
@@ -180,14 +178,17 @@ def run_experiment(
                 )
                 curves.append({"label": f"seed {seed} fold {f}", **dataclasses.asdict(fit)})
                 log.info(
-                    "seed %d fold %d: best epoch %d, val SBCD %.5f, test CD %.5f, test SBCD %.5f, "
-                    "equivariance error %s",
+                    "seed %d fold %d: best epoch %d, val SBMSE %.5g, test SBMSE %.5g, "
+                    "test CD %.5g, test SBCD %.5g, collapsed %d/%d, equivariance error %s",
                     seed,
                     f,
                     fit.best_epoch,
-                    fit.best_val["sbcd"],
+                    fit.best_val["sbmse"],
+                    test["sbmse"],
                     test["cd"],
                     test["sbcd"],
+                    test["collapsed"],
+                    test["n"],
                     eq,
                 )
         except KeyboardInterrupt:
@@ -211,7 +212,7 @@ def run_experiment(
                 "name": cfg.dataset,
                 "version": str(getattr(dataset, "version", "unknown")),
                 "sha256": dataset_sha256(dataset),
-                "options": {**cfg.dataset_options, **({"task": cfg.task} if cfg.task else {})},
+                "options": dict(getattr(dataset, "options", cfg.dataset_options)),
             },
             task=cfg.task or "default",
             model=cfg.model,
@@ -223,13 +224,13 @@ def run_experiment(
             split={
                 "protocol": protocol,
                 "n_folds": len(splits),
-                "group_by": cfg.split_group,
+                "group_by": "molecule" if protocol == "grouped" else None,
                 "fractions": cfg.split_fractions,
             },
             folds=folds,
             train_time_s=time.perf_counter() - start,
             command=command or _reproduce_command(cfg),
-            metric=cfg.metric,
+            loss_chamfer=cfg.loss_chamfer if cfg.loss in ("cd", "sbcd") else None,
             samples=samples,
             device=cfg.device,
         )

@@ -1,8 +1,18 @@
 """One fold: the training loop, the loss functions and the evaluation.
 
 Every model of the zoo is trained by exactly this code, so scores differ only
-by the model. Selection is on the validation SBCD (the SBM of SANN eq. 3):
-the weights of the epoch with the lowest validation SBCD are kept and tested.
+by the model. Selection is on the validation SBMSE (the leaderboards' ranking
+key): the weights of the epoch with the lowest validation SBMSE are kept and tested.
+
+Every evaluation reports, per sample and averaged (:data:`SCORES`):
+
+``sbmse``       min over g in Sym(x) of (1/N) sum_i |pred[perm_g(i)] - R_g y_i|^2
+``mse``         (1/N) sum_i |pred_i - y_i|^2 (the identity term of SBMSE)
+``cd``/``sbcd`` symmetric, mean-reduced squared Chamfer distance (sbbench default)
+``cd_paper``/``sbcd_paper``  the SANN paper's one-sided summed m(X, Y), for comparison
+                with its tables only (a collapsed prediction can score ~0 on it)
+``collapsed``   number of predictions whose spread is under 10 % of the target's
+                (:func:`sbbench.metrics.is_collapsed`)
 """
 
 from __future__ import annotations
@@ -15,11 +25,15 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from sbbench.metrics import chamfer_batch, sbcd_batch
+from sbbench.metrics import chamfer_batch, is_collapsed, sbcd_batch, sbmse_batch
 
-from ._config import RunConfig
+from ._config import PAPER_CHAMFER, RunConfig
 
-__all__ = ["FoldResult", "make_loss", "evaluate", "train_fold", "ops_batch"]
+__all__ = ["FoldResult", "make_loss", "evaluate", "train_fold", "ops_batch", "SCORES"]
+
+DEFAULT_CHAMFER = {"symmetric": True, "reduction": "mean", "squared": True}
+SCORES = ("sbmse", "mse", "cd", "sbcd", "cd_paper", "sbcd_paper")
+"""Per-sample scores of :func:`evaluate` (means over samples), see the module docstring."""
 
 
 def ops_batch(batch: Any) -> Tensor:
@@ -30,8 +44,13 @@ def ops_batch(batch: Any) -> Tensor:
 
 
 def make_loss(cfg: RunConfig) -> Callable[[Tensor, Any], Tensor]:
-    """Training loss ``loss(pred, batch)``: SBCD (SBM), CD or per-component MSE."""
-    metric = dict(cfg.metric)
+    """Training loss ``loss(pred, batch)``: SBMSE, SBCD (SBM), CD or per-component MSE."""
+    metric = dict(cfg.loss_chamfer)
+
+    def sbmse_loss(pred: Tensor, batch: Any) -> Tensor:
+        return sbmse_batch(
+            pred, batch.y, batch.sym_ops, batch.sym_perms, batch.batch, ops_batch(batch)
+        )
 
     def sbcd_loss(pred: Tensor, batch: Any) -> Tensor:
         return sbcd_batch(pred, batch.y, batch.sym_ops, batch.batch, ops_batch(batch), **metric)
@@ -42,7 +61,8 @@ def make_loss(cfg: RunConfig) -> Callable[[Tensor, Any], Tensor]:
     def mse_loss(pred: Tensor, batch: Any) -> Tensor:
         return torch.nn.functional.mse_loss(pred, batch.y)
 
-    return {"sbcd": sbcd_loss, "cd": cd_loss, "mse": mse_loss}[cfg.loss]
+    losses = {"sbmse": sbmse_loss, "sbcd": sbcd_loss, "cd": cd_loss, "mse": mse_loss}
+    return losses[cfg.loss]
 
 
 def _predict(model: torch.nn.Module, batch: Any) -> Tensor:
@@ -52,36 +72,68 @@ def _predict(model: torch.nn.Module, batch: Any) -> Tensor:
         return model(batch)
 
 
+def _per_sample_scores(pred: Tensor, batch: Any, ob: Tensor) -> dict[str, Tensor]:
+    """(B,) tensors of every score in :data:`SCORES` for one batch."""
+    _, sbmse = sbmse_batch(
+        pred, batch.y, batch.sym_ops, batch.sym_perms, batch.batch, ob, return_per_sample=True
+    )
+    err = ((pred - batch.y) ** 2).sum(dim=1)
+    counts = torch.bincount(batch.batch, minlength=batch.num_graphs).to(err.dtype)
+    mse = torch.zeros(batch.num_graphs, dtype=err.dtype).index_add_(0, batch.batch, err) / counts
+    out = {"sbmse": sbmse, "mse": mse}
+    for suffix, kw in (("", DEFAULT_CHAMFER), ("_paper", PAPER_CHAMFER)):
+        _, sb = sbcd_batch(
+            pred, batch.y, batch.sym_ops, batch.batch, ob, return_per_sample=True, **kw
+        )
+        _, cd = chamfer_batch(pred, batch.y, batch.batch, return_per_sample=True, **kw)
+        out["sbcd" + suffix], out["cd" + suffix] = sb, cd
+    return out
+
+
+def _sample_perms(batch: Any, k: int) -> Tensor:
+    """Sample ``k``'s (G_k, N_k) atom permutations, in its own atom numbering."""
+    n = torch.bincount(batch.batch, minlength=batch.num_graphs)
+    size = batch.num_ops.cpu() * n.cpu()
+    start = int(size[:k].sum())
+    first = int(n[:k].sum())
+    flat = batch.sym_perms[start : start + int(size[k])]
+    return flat.reshape(int(batch.num_ops[k]), int(n[k])) - first
+
+
 def evaluate(
-    model: torch.nn.Module, loader: Any, metric: dict[str, Any], *, keep_predictions: bool = False
+    model: torch.nn.Module, loader: Any, *, keep_predictions: bool = False
 ) -> dict[str, Any]:
-    """Mean CD and SBCD over the samples of ``loader`` (and optionally the predictions)."""
+    """Mean of every score in :data:`SCORES` over the samples of ``loader``.
+
+    Also ``collapsed`` (the number of collapsed predictions, :func:`~sbbench.metrics.
+    is_collapsed`), ``n`` (samples) and, with ``keep_predictions``, the per-sample
+    ``{"id", "pred", "target", "sym_ops", "sym_perms"}`` that results files store.
+    """
     model.eval()
-    cds, sbcds, predictions = [], [], []
+    scores: dict[str, list[Tensor]] = {k: [] for k in SCORES}
+    predictions, collapsed, n = [], 0, 0
     for batch in loader:
         pred = _predict(model, batch)
         ob = ops_batch(batch)
-        _, sb = sbcd_batch(
-            pred, batch.y, batch.sym_ops, batch.batch, ob, return_per_sample=True, **metric
-        )
-        _, cd = chamfer_batch(pred, batch.y, batch.batch, return_per_sample=True, **metric)
-        sbcds.append(sb)
-        cds.append(cd)
-        if keep_predictions:
-            for k in range(batch.num_graphs):
-                node, op = batch.batch == k, ob == k
+        for key, values in _per_sample_scores(pred, batch, ob).items():
+            scores[key].append(values)
+        for k in range(batch.num_graphs):
+            node, op = batch.batch == k, ob == k
+            collapsed += bool(is_collapsed(pred[node], batch.y[node]))
+            n += 1
+            if keep_predictions:
                 predictions.append(
                     {
                         "id": int(batch.idx[k]),
                         "pred": pred[node].cpu().numpy(),
                         "target": batch.y[node].cpu().numpy(),
                         "sym_ops": batch.sym_ops[op].cpu().numpy(),
+                        "sym_perms": _sample_perms(batch, k).cpu().numpy(),
                     }
                 )
-    out: dict[str, Any] = {
-        "cd": float(torch.cat(cds).mean()),
-        "sbcd": float(torch.cat(sbcds).mean()),
-    }
+    out: dict[str, Any] = {k: float(torch.cat(v).mean()) for k, v in scores.items()}
+    out["collapsed"] = collapsed
+    out["n"] = n
     if keep_predictions:
         out["predictions"] = predictions
     return out
@@ -94,8 +146,8 @@ class FoldResult:
     best_epoch: int
     best_val: dict[str, float]
     train_loss: list[float]
+    val_sbmse: list[float]
     val_sbcd: list[float]
-    val_cd: list[float]
     train_time_s: float
 
 
@@ -115,7 +167,7 @@ def train_fold(
     *,
     on_epoch: Callable[[int, float, dict[str, float]], None] | None = None,
 ) -> FoldResult:
-    """Train ``model`` for ``cfg.epochs`` epochs; keep the epoch with the best validation SBCD.
+    """Train ``model`` for ``cfg.epochs`` epochs; keep the epoch with the best validation SBMSE.
 
     The loss is ``make_loss(cfg)`` plus ``model.regularization()`` where the
     model defines one (the L2 penalty on relaxed weights of relaxed_e3nn).
@@ -129,8 +181,8 @@ def train_fold(
             opt, max_lr=cfg.lr, total_steps=cfg.epochs * max(1, len(train_loader))
         )
     regularization = getattr(model, "regularization", None)
-    best_state, best_epoch, best_val = None, -1, {"sbcd": float("inf"), "cd": float("inf")}
-    history: dict[str, list[float]] = {"train": [], "sbcd": [], "cd": []}
+    best_state, best_epoch, best_val = None, -1, {"sbmse": float("inf")}
+    history: dict[str, list[float]] = {"train": [], "sbmse": [], "sbcd": []}
     start = time.perf_counter()
     for epoch in range(cfg.epochs):
         model.train()
@@ -150,11 +202,11 @@ def train_fold(
                 sched.step()
             total += float(loss.detach()) * batch.num_graphs
             count += batch.num_graphs
-        val = evaluate(model, val_loader, cfg.metric)
+        val = evaluate(model, val_loader)
         history["train"].append(total / max(count, 1))
+        history["sbmse"].append(val["sbmse"])
         history["sbcd"].append(val["sbcd"])
-        history["cd"].append(val["cd"])
-        if val["sbcd"] < best_val["sbcd"]:
+        if val["sbmse"] < best_val["sbmse"]:
             best_val, best_epoch = val, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if on_epoch is not None:
@@ -165,7 +217,7 @@ def train_fold(
         best_epoch=best_epoch,
         best_val=best_val,
         train_loss=history["train"],
+        val_sbmse=history["sbmse"],
         val_sbcd=history["sbcd"],
-        val_cd=history["cd"],
         train_time_s=time.perf_counter() - start,
     )

@@ -20,14 +20,14 @@ def _pyplot():
 
 
 def plot_curves(path: Path, curves: list[dict[str, Any]]) -> None:
-    """Train loss and validation SBCD per epoch, one line per (seed, fold); log scale."""
+    """Train loss and validation SBMSE per epoch, one line per (seed, fold); log scale."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     for c in curves:
         epochs = np.arange(1, len(c["train_loss"]) + 1)
         axes[0].plot(epochs, np.maximum(c["train_loss"], 1e-12), label=c["label"], lw=1)
-        axes[1].plot(epochs, np.maximum(c["val_sbcd"], 1e-12), label=c["label"], lw=1)
-    for ax, title in zip(axes, ("train loss", "validation SBCD"), strict=True):
+        axes[1].plot(epochs, np.maximum(c["val_sbmse"], 1e-12), label=c["label"], lw=1)
+    for ax, title in zip(axes, ("train loss", "validation SBMSE"), strict=True):
         ax.set_xlabel("epoch")
         ax.set_yscale("log")
         ax.set_title(title)

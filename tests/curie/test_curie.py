@@ -69,3 +69,43 @@ def test_qm7x_reference_set_near_threshold_groups():
     for s in report.samples:
         assert s.order_input % s.order_target == 0  # Lagrange: a subgroup
     assert 0 < report.floor_sbcd <= report.floor_cd
+
+
+def _least_squares_floor(sample) -> float:
+    """SBMSE floor a second way: project y onto the null space of the equivariance
+    constraints v[perm_g(i)] = R_g v_i (scipy's SVD), not the Reynolds average."""
+    from scipy.linalg import null_space
+
+    n = sample.num_nodes
+    ops = sample.sym_ops.double().numpy()
+    perms = sample.sym_perms.numpy().reshape(len(ops), n)
+    rows = []
+    for rot, perm in zip(ops, perms, strict=True):
+        for i in range(n):
+            block = np.zeros((3, 3 * n))
+            block[:, 3 * perm[i] : 3 * perm[i] + 3] = np.eye(3)
+            block[:, 3 * i : 3 * i + 3] -= rot
+            rows.append(block)
+    # float32 ops: singular values of the true null space are ~1e-7, not 0
+    basis = null_space(np.concatenate(rows), rcond=1e-5)  # (3N, d) equivariant fields
+    y = sample.y.double().numpy().reshape(-1)
+    residual = y - basis @ (basis.T @ y)
+    return float(residual @ residual / n)
+
+
+@pytest.mark.parametrize(
+    "name, exact", [("square", None), ("h2o_modes:sym", 0.0), ("h2o_modes:asym", 1 / 3)]
+)
+def test_sbmse_floor_agrees_with_a_least_squares_fit(name, exact):
+    """The SBMSE floor is the least-squares distance of y from the equivariant fields.
+
+    H2O asym is a B2 mode: its symmetrized field vanishes, so the floor is the mean
+    squared norm of a unit-norm pattern over 3 atoms, 1/3; sym is A1 (floor 0).
+    """
+    ds = load(name)
+    report = curie_check(ds, name=name)
+    oracle = float(np.mean([_least_squares_floor(d) for d in ds]))
+    assert report.floor_sbmse == pytest.approx(oracle, rel=1e-5, abs=1e-9)
+    if exact is not None:
+        assert report.floor_sbmse == pytest.approx(exact, rel=1e-5, abs=1e-9)
+    assert "SBMSE" in report.format()

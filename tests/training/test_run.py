@@ -32,9 +32,9 @@ def _cfg(**kw) -> RunConfig:
 
 
 def test_resolve_precedence(tmp_path):
-    cfg = resolve_config("egnn+mlp", "h2o_modes:asym", overrides={"epochs": 7, "lr": None})
+    cfg = resolve_config("egnn+mlp", "h2o_modes:asym", overrides={"epochs": 7})
     assert (cfg.model, cfg.dataset, cfg.task, cfg.epochs) == ("egnn+mlp", "h2o_modes", "asym", 7)
-    assert cfg.lr == 1e-4 and cfg.optimizer == "adamw"  # None overrides nothing
+    assert cfg.lr == 1e-4 and cfg.optimizer == "adamw" and cfg.loss == "sbmse"
     extra = tmp_path / "c.yaml"
     extra.write_text("epochs: 5\nmodel_hparams: {hidden: 16}\n")
     cfg = resolve_config("egnn", "square", config_file=extra, quick=True)
@@ -51,6 +51,23 @@ def test_bad_config_file(tmp_path, text, match):
     bad.write_text(text)
     with pytest.raises(ValueError, match=match):
         resolve_config("egnn", "square", config_file=bad)
+
+
+def test_none_overrides_are_applied(tmp_path):
+    """An override of None is a value (e.g. split: None = the dataset's protocol), not 'unset'."""
+    file = tmp_path / "c.yaml"
+    file.write_text("split: random\nthreads: 1\n")
+    assert resolve_config("egnn", "qm7x", config_file=file).split == "random"
+    cfg = resolve_config(
+        "egnn", "qm7x", config_file=file, overrides={"split": None, "threads": None}
+    )
+    assert cfg.split is None and cfg.threads is None
+    with pytest.raises(ValueError, match="lr may not be null"):
+        resolve_config("egnn", "square", overrides={"lr": None})
+    with pytest.raises(ValueError, match="split must be one of same, random, grouped"):
+        resolve_config("egnn", "square", overrides={"split": "molecule"})
+    with pytest.raises(ValueError, match="unknown config key 'split_group'"):
+        resolve_config("egnn", "square", overrides={"split_group": None})
 
 
 def test_bad_values():

@@ -88,9 +88,9 @@ class QM7X(SBDataset):
     """
 
     defaults: ClassVar[dict[str, Any]] = {"source": "auto", "data_dir": "", "dipole_tol": 0.01}
-    protocol: ClassVar[str] = "random"
+    protocol: ClassVar[str] = "grouped"
     tol: ClassVar[float] = 0.2
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2  # 2: samples carry sym_perms (atom permutations of sym_ops)
     #: SANN Table 3: ten independent random 60/20/20 splits.
     split_fractions: ClassVar[tuple[float, float, float]] = (0.6, 0.2, 0.2)
     n_folds: ClassVar[int] = 10
