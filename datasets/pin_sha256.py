@@ -19,6 +19,7 @@ TARGET = ROOT / "sbbench" / "leaderboard" / "_pins.py"
 #: (dataset, load options) pinned; tasks are expanded from the dataset class.
 SHIPPED = {
     "square": [{}],
+    "square_order_param": [{}],
     "h2o_modes": None,
     "shapes": None,
     "charged_particle": [{}],

@@ -49,4 +49,11 @@ PINS: dict[str, dict[str, dict[str, str]]] = {
             ),
         },
     },
+    "square_order_param": {
+        "2": {
+            '{"rotate":false,"seed":0,"side":1.0}': (
+                "d394c81e6abbfe1b56862cb4df8c5430e70072c0ecbd817a360781f7a76a7617"
+            ),
+        },
+    },
 }

@@ -298,8 +298,8 @@ def _run_on_ray(
                 done += 1
                 s = res["summary"]
                 say(
-                    f"[{done}/{counts['total']}] {task.label}: val SBCD "
-                    f"{s['val_sbcd']['mean']:.5f}, test SBCD {s['test_sbcd']['mean']:.5f} "
+                    f"[{done}/{counts['total']}] {task.label}: val SBMSE "
+                    f"{s['val_sbmse']['mean']:.5f}, test SBMSE {s['test_sbmse']['mean']:.5f} "
                     f"({time.perf_counter() - t0:.1f} s)"
                 )
         except KeyboardInterrupt:

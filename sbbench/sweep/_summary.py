@@ -1,8 +1,8 @@
 """The sweep's summary: per grid point mean validation / test scores, and the best point.
 
-The best point is chosen on the *validation* SBCD only (inner validation, SANN
-paper Sec. 6 protocol): the mean over all folds and seeds of each fold's
-selected-epoch validation SBCD. Test scores are reported next to it, never
+The best point is chosen on the *validation* SBMSE only (inner validation, SANN
+paper Sec. 6 protocol, with the leaderboards' ranking key): the mean over all folds
+and seeds of each fold's selected-epoch validation SBMSE. Test scores are reported next to it, never
 used to choose.
 """
 
@@ -20,7 +20,7 @@ from ._grid import Grid, SweepTask
 
 __all__ = ["summarize", "format_summary", "write_summary", "SELECTION"]
 
-SELECTION = "lowest mean validation SBCD over all folds and seeds (inner validation)"
+SELECTION = "lowest mean validation SBMSE over all folds and seeds (inner validation)"
 
 
 def _stat(values: Sequence[float]) -> dict[str, Any] | None:
@@ -72,12 +72,12 @@ def summarize(
     for entry in points.values():
         folds = entry.pop("_folds")
         entry["finished"] = len(entry.get("results", []))
-        entry["val_sbcd"] = _stat([f["val"]["sbcd"] for f in folds])
+        entry["val_sbmse"] = _stat([f["val"]["sbmse"] for f in folds])
+        entry["test_sbmse"] = _stat([f["test"]["sbmse"] for f in folds])
         entry["test_sbcd"] = _stat([f["test"]["sbcd"] for f in folds])
-        entry["test_cd"] = _stat([f["test"]["cd"] for f in folds])
         rows.append(entry)
-    complete = [r for r in rows if r["finished"] == r["tasks"] and r["val_sbcd"] is not None]
-    best = min(complete, key=lambda r: r["val_sbcd"]["mean"], default=None)
+    complete = [r for r in rows if r["finished"] == r["tasks"] and r["val_sbmse"] is not None]
+    best = min(complete, key=lambda r: r["val_sbmse"]["mean"], default=None)
     dataset, folds = grid.dataset, None
     if tasks:
         cfg = tasks[0].config
@@ -108,15 +108,15 @@ def _fmt(stat: dict[str, Any] | None) -> str:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    """A plain-text table: grid point -> mean val SBCD, test SBCD, test CD; best marked ``*``."""
-    head = ("grid point", "runs", "val SBCD", "test SBCD", "test CD")
+    """A plain-text table: grid point -> mean val SBMSE, test SBMSE, test SBCD; best ``*``."""
+    head = ("grid point", "runs", "val SBMSE", "test SBMSE", "test SBCD")
     rows = [
         (
             ("* " if p["id"] == summary["best"] else "  ") + p["id"],
             f"{p['finished']}/{p['tasks']}",
-            _fmt(p["val_sbcd"]),
+            _fmt(p["val_sbmse"]),
+            _fmt(p["test_sbmse"]),
             _fmt(p["test_sbcd"]),
-            _fmt(p["test_cd"]),
         )
         for p in summary["points"]
     ]
@@ -127,7 +127,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     if summary["best"] is None:
         out.append("best: none (no grid point finished all its tasks)")
     else:
-        out.append(f"* best on validation SBCD: {summary['best']} {summary['best_params']}")
+        out.append(f"* best on validation SBMSE: {summary['best']} {summary['best_params']}")
     for f in summary["failures"]:
         out.append(
             f"FAILED {f['point']} seed {f['seed']} after {f['attempts']} attempts: {f['error']}"

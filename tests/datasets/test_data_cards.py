@@ -57,3 +57,33 @@ def test_h2o_card_numbers():
     for mode in read_modes()["modes"].values():
         assert f"{mode['frequency_cm-1']:.1f}" in text
     assert "**0.014967**" in text and "**0.23139**" in text  # also asserted in test_h2o_modes
+
+
+VERSIONED = {
+    "square": ["square"],
+    "square_order_param": ["square_order_param"],
+    "h2o_modes": ["h2o_modes:sym", "h2o_modes:bend", "h2o_modes:asym"],
+    "shapes": ["shapes:cube", "shapes:prism", "shapes:asym"],
+    "charged_particle": ["charged_particle"],
+    "qm7x": ["qm7x"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VERSIONED))
+def test_card_states_version_pin_and_sbmse_floor(name, sb_root):
+    """The card's table row per task: the pinned sha256 prefix and the SBMSE floor."""
+    from sbbench.curie import curie_check
+    from sbbench.leaderboard._pins import PINS
+    from sbbench.leaderboard._versions import options_key
+
+    text = card(name)
+    version = str(sd.get_class(name).version)
+    assert f"**dataset_version {version}**" in text
+    for spec in VERSIONED[name]:
+        opts = {"source": "reference"} if name == "qm7x" else {}
+        ds = sd.load(spec, root=sb_root, **opts)
+        sha = PINS[name][version][options_key(ds.options)]
+        floor = curie_check(ds).floor_sbmse
+        shown = "0" if floor < 1e-9 else f"{floor:.5g}"
+        task = spec.partition(":")[2] or "default"
+        assert f"| {task} | `{sha[:16]}` | **{shown}** |" in text, (spec, sha[:16], shown)

@@ -127,7 +127,7 @@ def test_bad_grid_file_format(tmp_path):
 def _fake_results(val: list[float], test: list[float]) -> dict:
     return {
         "folds": [
-            {"val": {"sbcd": v, "cd": v}, "test": {"sbcd": t, "cd": t + 1}}
+            {"val": {"sbmse": v, "sbcd": v + 5}, "test": {"sbmse": t, "sbcd": t + 1}}
             for v, t in zip(val, test)
         ]
     }
@@ -145,7 +145,7 @@ def test_summary_selects_on_validation_only():
     tasks = expand(grid)
     by = {(t.point.id, t.seed): str(t.rel_dir) for t in tasks}
     results = {
-        # lowest test SBCD, but higher validation SBCD: must not be chosen
+        # lowest test SBMSE, but higher validation SBMSE: must not be chosen
         by["hidden-8", 0]: _fake_results([0.5, 0.7], [0.01, 0.01]),
         by["hidden-8", 1]: _fake_results([0.6, 0.6], [0.01, 0.01]),
         by["hidden-16", 0]: _fake_results([0.2, 0.4], [0.9, 0.9]),
@@ -159,9 +159,9 @@ def test_summary_selects_on_validation_only():
     assert s["best"] == "hidden-16" and s["best_params"] == {"hidden": 16}
     assert s["selection"] == SELECTION and s["seeds"] == [0, 1] and s["folds"] == 2
     p16 = next(p for p in s["points"] if p["id"] == "hidden-16")
-    assert p16["val_sbcd"]["mean"] == pytest.approx(0.3) and p16["val_sbcd"]["n"] == 4
-    assert p16["test_sbcd"]["mean"] == pytest.approx(0.85)
-    assert p16["test_cd"]["mean"] == pytest.approx(1.85)
+    assert p16["val_sbmse"]["mean"] == pytest.approx(0.3) and p16["val_sbmse"]["n"] == 4
+    assert p16["test_sbmse"]["mean"] == pytest.approx(0.85)
+    assert p16["test_sbcd"]["mean"] == pytest.approx(1.85)
     p32 = next(p for p in s["points"] if p["id"] == "hidden-32")
     assert (p32["finished"], p32["tasks"]) == (1, 2)
     json.dumps(s, allow_nan=False)  # the summary is plain JSON

@@ -54,8 +54,8 @@ def test_tiny_grid_results_restart_and_resume(tmp_path, capsys):
         assert (out / task.rel_dir / "checkpoints" / "seed0_fold1.pt").is_file()
         assert res["command"].startswith("sbbench run --model egnn --dataset square --config ")
         files[path] = path.read_bytes()
-    # the best point is the one with the lowest mean validation SBCD
-    vals = {p["id"]: p["val_sbcd"]["mean"] for p in s["points"]}
+    # the best point is the one with the lowest mean validation SBMSE
+    vals = {p["id"]: p["val_sbmse"]["mean"] for p in s["points"]}
     assert s["best"] == min(vals, key=vals.get)
     # a sweep task gives exactly what `sbbench run` gives for that config
     direct = run_experiment(tasks[1].config, tmp_path / "direct", quiet=True).results
