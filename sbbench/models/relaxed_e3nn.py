@@ -32,6 +32,7 @@ scalar-only; learns the symmetry breaking the data requires).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import os
@@ -45,6 +46,10 @@ from torch import Tensor, nn
 
 from ._base import Inputs, VectorModel
 from ._graph import edge_vectors, molecule_graph
+from ._relaxed_tp import FusedRelaxedTP, PaddedEdges, pad_edges
+
+#: how a convolution evaluates its tensor product (same function, same parameters)
+IMPLEMENTATIONS = ("fused", "per_edge", "e3nn")
 
 __all__ = ["RelaxedE3NN", "RelaxedConvolution", "ThetaReport", "describe", "theta_irreps"]
 
@@ -116,6 +121,13 @@ class RelaxedConvolution(nn.Module):
         Width of the radial MLP ``W(|r|)``.
     num_neighbors
         Normalisation ``z`` of the neighbour sum.
+    implementation
+        ``"fused"`` (default): the neighbour sum of the tensor product as two
+        dense contractions without per-edge weights (:mod:`._relaxed_tp`);
+        ``"per_edge"``: per-edge weights and one einsum pair per path (the
+        implementation before issue 15); ``"e3nn"``: the per-edge version on
+        stock ``e3nn.o3.TensorProduct`` (a speed anchor). All three compute
+        the same function of the same parameters.
     """
 
     def __init__(
@@ -127,8 +139,14 @@ class RelaxedConvolution(nn.Module):
         num_basis: int,
         radial_hidden: int,
         num_neighbors: float,
+        implementation: str = "fused",
     ):
         super().__init__()
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(
+                f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}"
+            )
+        self.implementation = implementation
         self.irreps_in, self.irreps_out = o3.Irreps(irreps_in), o3.Irreps(irreps_out)
         self.irreps_theta = o3.Irreps(irreps_theta)
         self.num_neighbors = float(num_neighbors)
@@ -154,6 +172,27 @@ class RelaxedConvolution(nn.Module):
             [num_basis + 1, radial_hidden, self.tp.weight_numel], torch.nn.functional.silu
         )
         self.lin2 = o3.Linear(o3.Irreps(irreps_mid), self.irreps_out)
+        if implementation == "e3nn":
+            self.tp_e3nn = o3.TensorProduct(
+                self.irreps_in,
+                self.irreps_filter,
+                o3.Irreps(irreps_mid),
+                [(i, j, k, "uvu", True) for k, (i, j, _) in enumerate(paths)],
+                internal_weights=False,
+                shared_weights=False,
+            )
+        # the fused plan: the filter matrix M(theta) for unit thetas, from a float64 copy of
+        # tp_theta (its constants as a float64 model holds them) and the per-path CG buffers
+        n_sh = o3.Irreps(irreps_sh).dim
+        tp64 = copy.deepcopy(self.tp_theta).double()
+        eye = torch.eye(n_sh, dtype=torch.float64)
+        basis = torch.stack(
+            [tp64(t.expand(n_sh, -1), eye) for t in torch.eye(self.irreps_theta.dim).double()]
+        )
+        cgs = [getattr(self.tp, f"cg{k}") for k in range(len(paths))]
+        self.fused = FusedRelaxedTP(
+            self.irreps_in, self.irreps_filter, self.tp.paths, cgs, basis, radial_hidden, self.lin2
+        )
 
     def _scalar_slice(self) -> slice:
         for (mul, ir), sl in zip(self.irreps_theta, self.irreps_theta.slices(), strict=True):
@@ -169,15 +208,40 @@ class RelaxedConvolution(nn.Module):
         }
 
     def forward(
-        self, x: Tensor, edge_index: Tensor, edge_sh: Tensor, edge_scalars: Tensor
+        self,
+        x: Tensor,
+        edge_index: Tensor,
+        edge_sh: Tensor,
+        edge_scalars: Tensor,
+        padded: PaddedEdges | None = None,
     ) -> Tensor:
-        src, dst = edge_index
-        # theta (x) Y(r_ab) (eq. 6) is linear in Y: build its matrix once, apply to all edges
-        eye = torch.eye(edge_sh.shape[1], dtype=x.dtype, device=x.device)
-        theta = self.theta.to(x.dtype).expand(eye.shape[0], -1)
-        filt = edge_sh @ self.tp_theta(theta, eye)
-        msg = self.tp(self.lin1(x)[src], filt, self.fc(edge_scalars))
-        agg = msg.new_zeros(x.shape[0], msg.shape[1]).index_add_(0, dst, msg)
+        """New node features; ``padded`` (:func:`._relaxed_tp.pad_edges` of the same
+        edges) saves regrouping the edges in every convolution."""
+        if self.implementation == "fused":
+            if padded is None:
+                padded = pad_edges(edge_index, edge_sh, edge_scalars, x.shape[0])
+            *hidden, last = self.fc.children()
+            h = padded.scalars
+            for layer in hidden:
+                h = layer(h)
+            if last.act is not None:
+                raise NotImplementedError(
+                    "fused relaxed convolution needs a linear last radial layer"
+                )
+            # e3nn's _Layer: x @ (weight / sqrt(h_in * var_in / var_out))
+            weight = last.weight / (last.h_in * last.var_in / last.var_out) ** 0.5
+            theta, weight = self.theta.to(x.dtype), weight.to(x.dtype)
+            out = self.fused(self.lin1(x), padded, h, theta, weight, self.lin2.weight.to(x.dtype))
+            return self.sc(x) + out / math.sqrt(self.num_neighbors)
+        else:
+            src, dst = edge_index
+            # theta (x) Y(r_ab) (eq. 6) is linear in Y: build its matrix once, apply to all edges
+            eye = torch.eye(edge_sh.shape[1], dtype=x.dtype, device=x.device)
+            theta = self.theta.to(x.dtype).expand(eye.shape[0], -1)
+            filt = edge_sh @ self.tp_theta(theta, eye)
+            tp = self.tp if self.implementation == "per_edge" else self.tp_e3nn
+            msg = tp(self.lin1(x)[src], filt, self.fc(edge_scalars))
+            agg = msg.new_zeros(x.shape[0], msg.shape[1]).index_add_(0, dst, msg)
         return self.sc(x) + self.lin2(agg) / math.sqrt(self.num_neighbors)
 
 
@@ -208,6 +272,11 @@ class RelaxedE3NN(VectorModel):
         Normalisation of the neighbour sums.
     num_atom_types, node_attr_dim
         See :class:`~sbbench.models._base.VectorModel`.
+    implementation
+        How the convolutions evaluate their tensor products, see
+        :class:`RelaxedConvolution`: ``"fused"`` (default, fastest),
+        ``"per_edge"`` or ``"e3nn"`` (stock ``e3nn.o3.TensorProduct``). Same
+        function and the same parameters (``state_dict``) for all three.
     """
 
     symmetry_class = "relaxed-equivariant"
@@ -227,10 +296,16 @@ class RelaxedE3NN(VectorModel):
         num_neighbors: float = 8.0,
         num_atom_types: int = 100,
         node_attr_dim: int = 0,
+        implementation: str = "fused",
     ):
         super().__init__(
             out_vectors=out_vectors, num_atom_types=num_atom_types, node_attr_dim=node_attr_dim
         )
+        if implementation not in IMPLEMENTATIONS:
+            raise ValueError(
+                f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}"
+            )
+        self.implementation = implementation
         if int(lmax) < 1:
             raise ValueError(f"lmax must be >= 1 to produce vectors, got {lmax}")
         if float(theta_l2) < 0:
@@ -255,6 +330,7 @@ class RelaxedE3NN(VectorModel):
             num_basis=self.num_basis,
             radial_hidden=max(self.hidden, 8),
             num_neighbors=num_neighbors,
+            implementation=implementation,
         )
         self.convs = nn.ModuleList()
         self.gates = nn.ModuleList()
@@ -299,9 +375,12 @@ class RelaxedE3NN(VectorModel):
         vel = inp.node_vec if inp.node_vec is not None else inp.pos.new_zeros(inp.pos.shape)
         x = torch.cat(parts + [vel], dim=1)
         edge_index, sh, scalars = self._edges(inp)
+        padded = None
+        if self.implementation == "fused":
+            padded = pad_edges(edge_index, sh, scalars, x.shape[0])
         for conv, gate in zip(self.convs[:-1], self.gates, strict=True):
-            x = gate(conv(x, edge_index, sh, scalars))
-        out = self.convs[-1](x, edge_index, sh, scalars)
+            x = gate(conv(x, edge_index, sh, scalars, padded))
+        out = self.convs[-1](x, edge_index, sh, scalars, padded)
         return x[:, : self._feature_dim], out
 
     def relaxed_weights(self) -> dict[str, Tensor]:
