@@ -185,3 +185,34 @@ def test_relaxed_weights_are_reported_and_plotted(tmp_path):
     assert "relaxed weights" in (tmp_path / "relaxed" / "run.log").read_text()
     run_experiment(_cfg(folds=1), tmp_path / "egnn", quiet=True)
     assert not (tmp_path / "egnn" / "theta.png").exists()
+
+
+def test_evaluate_scores_and_counts_collapse():
+    """evaluate() on the H2O asym mode: the target itself scores 0 everywhere; a
+    constant output is collapsed and sits at SBMSE = mean |y|^2 (here 1/3)."""
+    from torch_geometric.loader import DataLoader
+
+    from sbbench.datasets import load
+    from sbbench.training import evaluate
+
+    loader = DataLoader(load("h2o_modes:asym"), batch_size=2)
+
+    class Echo(torch.nn.Module):
+        def forward(self, batch):
+            return batch.y.clone()
+
+    class Constant(torch.nn.Module):
+        def forward(self, batch):
+            return torch.full_like(batch.y, 1e-3)
+
+    exact = evaluate(Echo(), loader, keep_predictions=True)
+    assert exact["n"] == 2 and exact["collapsed"] == 0
+    for key in ("sbmse", "mse", "cd", "sbcd", "cd_paper", "sbcd_paper"):
+        assert exact[key] == pytest.approx(0.0, abs=1e-10), key
+    p = exact["predictions"][0]
+    assert p["sym_perms"].shape == (len(p["sym_ops"]), len(p["pred"]))
+    flat = evaluate(Constant(), loader)
+    assert flat["collapsed"] == 2
+    assert flat["sbmse"] == pytest.approx(1 / 3, rel=1e-2)
+    # the paper's one-sided score of the collapsed answer is 50x lower: why it is not ranked
+    assert flat["sbcd_paper"] < flat["sbmse"] / 10
