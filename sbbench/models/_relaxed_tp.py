@@ -40,6 +40,7 @@ import dataclasses
 import torch
 from e3nn import o3
 from torch import Tensor, nn
+from torch.autograd.function import once_differentiable
 
 __all__ = ["PaddedEdges", "pad_edges", "FusedRelaxedTP"]
 
@@ -101,6 +102,77 @@ class _ColumnGather(torch.autograd.Function):
         return grad.index_select(1, inverse), None, None
 
 
+#: atoms per chunk of the fused contraction: Z for one chunk, (chunk, dim_x, R * S)
+#: floats, stays in cache between the two matmuls (and is recomputed in the backward pass)
+_CHUNK_FLOATS = 1 << 20
+
+
+class _FusedContraction(torch.autograd.Function):
+    """``m_g[n, u] = Z[n, rows_g][u] @ G_g[u]`` with ``Z[n] = xt[n] @ hy[n]``, per chunk of atoms.
+
+    ``xt = (N, dim_x, D)`` the source features of the padded edges into every
+    atom, ``hy = (N, D, R * S)`` their radial (x) angular features, so ``Z``
+    is ``(N, dim_x, R * S)``; input block ``g`` owns its rows
+    ``(start, mul, length)`` of ``Z[n]`` flattened, and its kernel is
+    ``G_g = (mul, length, C_g)``. The result is ``(N, sum_g mul_g C_g)``.
+
+    ``Z`` is the largest tensor of the convolution (``dim_x * R * S`` numbers
+    per atom); it is built and consumed one cache-sized chunk of atoms at a
+    time and never stored: the backward pass recomputes it chunk by chunk.
+    Every product is a batched matmul writing its result in place
+    (``out=`` views), so no ``Z``-sized tensor is zero-filled or copied.
+    """
+
+    @staticmethod
+    def forward(ctx, xt: Tensor, hy: Tensor, rows: list, *kernels: Tensor) -> Tensor:
+        n, dim_x, _ = xt.shape
+        rs = hy.shape[2]
+        chunk = max(1, _CHUNK_FLOATS // max(1, dim_x * rs))
+        widths = [k.shape[0] * k.shape[2] for k in kernels]
+        out = xt.new_empty(n, sum(widths))
+        for a in range(0, n, chunk):
+            b = min(n, a + chunk)
+            z = torch.bmm(xt[a:b], hy[a:b]).view(b - a, dim_x * rs)
+            c0 = 0
+            for (start, mu, length), kern, width in zip(rows, kernels, widths, strict=True):
+                zi = z[:, start : start + mu * length].view(b - a, mu, length).transpose(0, 1)
+                res = out[a:b, c0 : c0 + width].view(b - a, mu, width // mu).transpose(0, 1)
+                torch.bmm(zi, kern, out=res)
+                c0 += width
+        ctx.rows, ctx.chunk = rows, chunk
+        ctx.save_for_backward(xt, hy, *kernels)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor):
+        xt, hy, *kernels = ctx.saved_tensors
+        n, dim_x, width_d = xt.shape
+        rs, chunk = hy.shape[2], ctx.chunk
+        grad = grad.contiguous()
+        grad_xt, grad_hy = torch.empty_like(xt), torch.empty_like(hy)
+        grad_kernels = [torch.zeros_like(k) for k in kernels]
+        covered = sum(mu * length for _, mu, length in ctx.rows) == dim_x * rs
+        dz = xt.new_empty(chunk, dim_x * rs) if covered else xt.new_zeros(chunk, dim_x * rs)
+        for a in range(0, n, chunk):
+            b = min(n, a + chunk)
+            z = torch.bmm(xt[a:b], hy[a:b]).view(b - a, dim_x * rs)
+            dzc = dz[: b - a]
+            c0 = 0
+            for (start, mu, length), kern, gk in zip(ctx.rows, kernels, grad_kernels, strict=True):
+                cols = kern.shape[2]
+                gi = grad[a:b, c0 : c0 + mu * cols].view(b - a, mu, cols).transpose(0, 1)
+                c0 += mu * cols
+                zi = z[:, start : start + mu * length].view(b - a, mu, length).transpose(0, 1)
+                gk.baddbmm_(zi.transpose(1, 2), gi)
+                res = dzc[:, start : start + mu * length].view(b - a, mu, length).transpose(0, 1)
+                torch.bmm(gi, kern.transpose(1, 2), out=res)
+            dzc = dzc.view(b - a, dim_x, rs)
+            torch.bmm(dzc, hy[a:b].transpose(1, 2), out=grad_xt[a:b])
+            torch.bmm(xt[a:b].transpose(1, 2), dzc, out=grad_hy[a:b])
+        return (grad_xt, grad_hy, None, *grad_kernels)
+
+
 class FusedRelaxedTP(nn.Module):
     """The convolution's tensor product, neighbour sum and ``lin2`` as dense contractions.
 
@@ -139,7 +211,8 @@ class FusedRelaxedTP(nn.Module):
         n_theta, n_sh, _ = filter_basis.shape
         self.n_theta, self.n_sh, self.radial_hidden = n_theta, n_sh, int(radial_hidden)
         basis = filter_basis.double()
-        self._x_dims = [ir.dim for ir in irreps_x]
+        x_off = [sl.start for sl in irreps_x.slices()]
+        self._rows: list[tuple[int, int, int]] = []  # per group: start, mul, length in Z
         f_off = [sl.start for sl in irreps_filter.slices()]
         w_off, total = [], 0
         for _, _, mu, mv, _, _ in paths:
@@ -178,6 +251,9 @@ class FusedRelaxedTP(nn.Module):
             self.register_buffer(f"widx{g}", widx, persistent=False)
             self.register_buffer(f"valid{g}", torch.cat(valid), persistent=False)
             self.groups.append((i, mu, d1, len(ks), vmax, d3max))
+            self._rows.append(
+                (x_off[i] * self.radial_hidden * n_sh, mu, d1 * self.radial_hidden * n_sh)
+            )
         # lin2 per output block o: messages gathered as rows (c, [instruction, u]) times
         # the stacked (mul_in, mul_out) weight blocks, each scaled by its path weight
         if linear.irreps_in.num_irreps != sum(mu * 1 for _, _, mu, _, _, _ in paths) or len(
@@ -257,15 +333,12 @@ class FusedRelaxedTP(nn.Module):
         n, width = edges.src.shape
         rs = self.radial_hidden * self.n_sh
         hy = (h[..., :, None] * edges.sh[..., None, :]).reshape(n, width, rs)
-        xs = x[edges.src].split(self._x_dims, dim=2)  # (N, D, dim_x_i) per input block
-        parts = []
-        for (i, mu, d1, _, _, _), kern in zip(
-            self.groups, self.kernels(theta, weight), strict=True
-        ):
-            # Z[n, (u, a), (r, s)] = sum over the edges into n of x_src (x) h (x) Y
-            z = torch.matmul(xs[i].transpose(1, 2), hy).reshape(n, mu, d1 * rs)
-            parts.append(torch.matmul(z.transpose(0, 1), kern).transpose(0, 1).reshape(n, -1))
-        msgs = _ColumnGather.apply(torch.cat(parts, dim=1), self.gather, self.inverse)
+        # Z[n, (u, a), (r, s)] = sum over the edges into n of x_src (x) h (x) Y, then @ G
+        xt = x[edges.src].transpose(1, 2).contiguous()  # (N, dim_x, D)
+        msgs = _FusedContraction.apply(
+            xt, hy.contiguous(), self._rows, *self.kernels(theta, weight)
+        )
+        msgs = _ColumnGather.apply(msgs, self.gather, self.inverse)
         msgs = msgs.split(self._lsizes, dim=1)
         out, b = [], 0
         for size, d, rows in self.out_blocks:

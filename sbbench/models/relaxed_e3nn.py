@@ -352,6 +352,38 @@ class RelaxedE3NN(VectorModel):
     def feature_dim(self) -> int:
         return self._feature_dim
 
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing, unexpected, errors
+    ):
+        # checkpoints of every implementation (and of the pre-fused model) share one layout;
+        # a different l_relaxed or depth shows first in theta: say so before torch's list
+        for k, conv in enumerate(self.convs):
+            theta = state_dict.get(f"{prefix}convs.{k}.theta")
+            if theta is not None and theta.shape != conv.theta.shape:
+                errors.append(
+                    f"relaxed_e3nn checkpoint mismatch: {prefix}convs.{k}.theta has "
+                    f"{theta.numel()} components, this model's has {conv.theta.numel()} "
+                    f"({self.irreps_theta}, l_relaxed={self.l_relaxed}); build the model with "
+                    "the checkpoint's l_relaxed, hidden, layers and lmax"
+                )
+                break
+        n_convs = len(
+            {
+                key[len(prefix) :].split(".")[1]
+                for key in state_dict
+                if key.startswith(f"{prefix}convs.")
+            }
+        )
+        if n_convs and n_convs != len(self.convs):
+            errors.append(
+                f"relaxed_e3nn checkpoint mismatch: it has {n_convs} convolutions, this model "
+                f"{len(self.convs)} (layers={len(self.convs) - 1}); "
+                f"build it with layers={n_convs - 1}"
+            )
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing, unexpected, errors
+        )
+
     def _edges(self, inp: Inputs) -> tuple[Tensor, Tensor, Tensor]:
         edge_index = molecule_graph(inp.pos, inp.batch, self.cutoff, loop=True)
         vec, dist = edge_vectors(inp.pos, edge_index)

@@ -99,5 +99,62 @@ def test_old_checkpoint_loads_and_wrong_layout_fails_clearly(tmp_path):
     data = random_molecules((4, 3))
     assert torch.allclose(new(data), ref(data), atol=1e-5)
     other = build("relaxed_e3nn", hidden=8, layers=2, lmax=1, l_relaxed=1)
-    with pytest.raises(RuntimeError, match="theta"):
+    with pytest.raises(RuntimeError, match="convs.0.theta has 18 components.*l_relaxed=1"):
         other.load_state_dict(torch.load(path))
+    deeper = build("relaxed_e3nn", hidden=8, layers=3, lmax=1, l_relaxed=2)
+    with pytest.raises(RuntimeError, match="it has 3 convolutions.*layers=2"):
+        deeper.load_state_dict(torch.load(path))
+    sd = {f"base.{k}": v for k, v in torch.load(path).items()}  # inside a +noise wrapper
+    build("relaxed_e3nn+noise", hidden=8, layers=2, lmax=1, l_relaxed=2).load_state_dict(sd)
+    wrapped = build("relaxed_e3nn+noise", hidden=8, layers=2, lmax=1, l_relaxed=0)
+    with pytest.raises(RuntimeError, match="base.convs.0.theta has 18 components"):
+        wrapped.load_state_dict(sd)
+
+
+@pytest.mark.parametrize("implementation", ["per_edge", "e3nn"])
+def test_implementations_compute_the_same_function(implementation):
+    hp = dict(hidden=4, layers=1, lmax=2, l_relaxed=2)
+    ref, fused = _pair(**hp)
+    torch.manual_seed(0)
+    other = build("relaxed_e3nn", implementation=implementation, **hp).double()
+    other.load_state_dict(fused.state_dict(), strict=implementation != "e3nn")
+    data = _batch(hp)
+    # stock e3nn bakes its Clebsch-Gordan constants at construction (float32 here): ~1e-8
+    tol = 1e-10 if implementation == "per_edge" else 1e-6
+    assert torch.allclose(other(data), fused(data), atol=tol, rtol=0)
+    with pytest.raises(ValueError, match="implementation must be one of"):
+        build("relaxed_e3nn", implementation="cuda", **hp)
+
+
+def test_fused_in_many_chunks_matches(monkeypatch):
+    """The fused contraction runs over chunks of atoms (cache-sized); force several."""
+    import sbbench.models._relaxed_tp as rtp
+
+    hp = dict(hidden=8, layers=1, lmax=2, l_relaxed=2)
+    ref, new = _pair(**hp)
+    data = _batch(hp)
+    monkeypatch.setattr(rtp, "_CHUNK_FLOATS", 1)  # one atom per chunk
+    out_new = new(data)
+    out_ref = ref(data)
+    assert torch.allclose(out_new, out_ref, atol=1e-10, rtol=0)
+    probe = torch.randn(out_ref.shape, dtype=torch.float64)
+    g_new = torch.autograd.grad((out_new * probe).sum(), list(new.parameters()))
+    g_ref = torch.autograd.grad((out_ref * probe).sum(), list(ref.parameters()))
+    for a, b in zip(g_new, g_ref, strict=True):
+        assert torch.allclose(a, b, atol=1e-9, rtol=0)
+
+
+def test_float32_model_close_to_float64():
+    torch.manual_seed(0)
+    model = build("relaxed_e3nn", hidden=8, layers=1, lmax=2, l_relaxed=2)
+    data = random_molecules((5, 4))
+    out32 = model(data)
+    out64 = model.double()(_to64(data))
+    assert out32.dtype == torch.float32
+    assert torch.allclose(out32.double(), out64, atol=1e-5)
+
+
+def _to64(data):
+    data = data.clone()
+    data.pos = data.pos.double()
+    return data
