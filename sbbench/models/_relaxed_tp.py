@@ -24,13 +24,21 @@ depend on ``l_relaxed``:
 2. per input irrep ``i`` and channel ``u``, ``m[n, u, (k,c)] = Z[n, (u,a,r,s)] @ G_i[u]``
    with the parameter-only kernel
    ``G_k[u, a, r, s, c] = sum_v W_k[r, u, v] sum_b M_j[s, v, b] C_k[a, b, c]``,
-   built once per forward pass (``M_j`` C_k is linear in theta:
+   built once per forward pass (``sum_b M_j C_k`` is linear in theta:
    ``sum_tau theta_tau QB[tau, ...]`` with a constant ``QB``).
+
+``Z`` (``dim_x * R * S`` numbers per atom, the largest tensor) is built and
+consumed one cache-sized chunk of atoms at a time and recomputed in the
+backward pass instead of stored (:class:`_FusedContraction`). The
+convolution's ``lin2`` follows as one matmul per output irrep with its own
+weights. The cost of relaxed weights is then only the size of the kernels
+``G`` (parameters, not edges) and the number of paths.
 
 The constants (``QB``) are products of the convolution's own stored
 Clebsch-Gordan buffers and theta tensor product, computed once in float64 and
 cast (cached) to the dtype of each call, so a float64 model computes exactly
-the per-edge function up to float64 round-off.
+the per-edge function up to float64 round-off (tested against a frozen copy
+of the per-edge model, ``tests/models/test_relaxed_e3nn_reference.py``).
 """
 
 from __future__ import annotations
