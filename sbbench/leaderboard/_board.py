@@ -245,8 +245,10 @@ def submit(
     if not isinstance(results, Mapping):
         results = load_results(results)
     try:
-        warnings = validate_results(results)
+        warnings = validate_results(results)  # includes the dataset version and sha256
         ds = results["dataset"]
+        if not any("submit will reject" in w for w in warnings):
+            _check_predictions(ds)(results)
         check_dataset_version(ds["name"], ds["version"], ds["sha256"], ds.get("options"))
         row = row_from_results(results)
     except ValueError as exc:
@@ -278,6 +280,27 @@ def submit(
             f"{path}: could not lock {lock.lock_file} in {_LOCK_TIMEOUT_S:g} s"
         ) from None
     return Submission(row=row, path=path, warnings=warnings)
+
+
+def _check_predictions(ds: Mapping[str, Any]):
+    """The check of stored predictions against the dataset (none for a version pinned
+    as 'any content' or a name the registry does not know: no data the current code
+    can build)."""
+    from sbbench.datasets import names
+
+    from ._results import check_against_dataset
+    from ._versions import known_dataset_versions
+
+    unknown = ds["name"] not in names()
+    if unknown or known_dataset_versions(ds["name"]).get(ds["version"], {}) is None:
+        return lambda results: None
+
+    def check(results: Mapping[str, Any]) -> None:
+        from sbbench.datasets import load
+
+        check_against_dataset(results, load(ds["name"], **dict(ds.get("options") or {})))
+
+    return check
 
 
 def _sig(x: float) -> float:
@@ -340,7 +363,8 @@ def _model_hparams(row: Mapping[str, Any]) -> str:
 
 def _loss(row: Mapping[str, Any]) -> str:
     """The training loss, marked where it is the paper's one-sided Chamfer convention."""
-    lc = json.loads(row["loss_chamfer"])
+    lc = row["loss_chamfer"]
+    lc = json.loads(lc) if isinstance(lc, str) else lc
     if isinstance(lc, Mapping) and lc.get("symmetric") is False:
         return f"{row['loss']} (one-sided)"
     return row["loss"]

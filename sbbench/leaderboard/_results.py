@@ -61,6 +61,7 @@ __all__ = [
     "content_hash",
     "recompute_scores",
     "overlap_warnings",
+    "check_against_dataset",
     "geometry_hash",
     "dataset_sha256",
 ]
@@ -511,6 +512,12 @@ def _close(a: float, b: float, rtol: float, atol: float) -> bool:
 
 def _check_consistency(results: Mapping[str, Any]) -> list[str]:
     warnings: list[str] = []
+    chamfer_loss = results["loss"] in ("cd", "sbcd")
+    if chamfer_loss != (results["loss_chamfer"] is not None):
+        raise ValueError(
+            f"loss_chamfer: {results['loss_chamfer']!r} does not fit loss {results['loss']!r} "
+            "(a mapping for cd/sbcd losses, null for sbmse/mse)"
+        )
     folds = results["folds"]
     seen = set()
     n_folds = results["split"]["n_folds"]
@@ -559,6 +566,39 @@ def _check_consistency(results: Mapping[str, Any]) -> list[str]:
     if results["split"]["protocol"] == "grouped" and not results["split"].get("group_by"):
         warnings.append("split.protocol is 'grouped' but split.group_by is not set")
     return warnings
+
+
+def check_against_dataset(results: Mapping[str, Any], dataset: Any) -> None:
+    """Raise ValueError unless every stored prediction is about ``dataset``'s own samples.
+
+    Scores are recomputed from the targets, ``sym_ops`` and ``sym_perms`` stored in the
+    results file; this checks those against the data the sha256 names (sample ids exist,
+    targets, operations and permutations equal the dataset's after a float32 cast), so a
+    file cannot pass with edited targets or a made-up group.
+    """
+    by_id = {int(d.idx): d for d in dataset}
+    for i, fold in enumerate(results["folds"]):
+        for j, p in enumerate(fold["predictions"]):
+            where = f"folds[{i}].predictions[{j}]"
+            sample = by_id.get(p["id"]) if isinstance(p["id"], int) else None
+            if sample is None:
+                raise ValueError(
+                    f"{where}.id: no sample {p['id']!r} in {results['dataset']['name']}"
+                )
+            n = int(sample.num_nodes)
+            ops = _np(sample.sym_ops).astype(np.float32)
+            expected = {
+                "target": _np(sample.y).astype(np.float32),
+                "sym_ops": ops,
+                "sym_perms": _np(sample.sym_perms).astype(np.int64).reshape(len(ops), n),
+            }
+            for key, want in expected.items():
+                got = np.asarray(p[key], dtype=want.dtype)
+                if got.shape != want.shape or not np.allclose(got, want, rtol=0, atol=1e-6):
+                    raise ValueError(
+                        f"{where}.{key}: differs from sample {p['id']} of "
+                        f"{results['dataset']['name']} (the data its sha256 names)"
+                    )
 
 
 def overlap_warnings(results: Mapping[str, Any]) -> list[str]:

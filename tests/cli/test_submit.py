@@ -62,7 +62,7 @@ def test_submit_then_leaderboard(sbbench, files, tmp_path, monkeypatch):
     code, out, _ = sbbench("leaderboard", "toy", "--dir", tmp_path)
     lines = out.splitlines()
     assert code == 0 and lines[0] == "toy (2 submissions)"
-    assert lines[2].split()[:3] == ["rank", "task", "model"]
+    assert lines[2].split()[:5] == ["rank", "task", "split", "data", "model"]  # group columns
     assert [ln.split()[0] for ln in lines[4:]] == ["1", "2"] and "±" in lines[4]
     code, md, _ = sbbench("leaderboard", "--dir", tmp_path, "--format", "markdown")
     assert code == 0 and md.startswith("### toy (2 submissions)") and "| rank |" in md

@@ -2,16 +2,24 @@
 
 import copy
 import csv
+import hashlib
 import io
+import json
 import multiprocessing as mp
+import re
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from sbbench.leaderboard import (
+    GROUP_COLUMNS,
+    RANK_COLUMN,
+    ROW_SCHEMA,
     SubmissionRejected,
     content_hash,
+    dataset_sha256,
     format_leaderboard,
     leaderboard_path,
     rank_rows,
@@ -21,7 +29,16 @@ from sbbench.leaderboard import (
     submit,
     write_results,
 )
-from tests.leaderboard._factory import build_results
+from sbbench.leaderboard._schema import check
+from tests.leaderboard._factory import (
+    C2V,
+    act,
+    build_results,
+    make_fold,
+    prediction,
+    toy_dataset,
+    toy_sample,
+)
 
 torch.set_num_threads(1)
 
@@ -47,7 +64,14 @@ def test_submit_appends_rows(tmp_path, toy_known, runs):
     # pandas reads it with the schema's columns and the exact scores.
     df = pd.read_csv(first.path)
     assert list(df.columns) == row_columns()
-    assert df["test_sbcd_mean"].tolist() == [r["summary"]["test_sbcd"]["mean"] for r in runs[:2]]
+    for score in ("sbmse", "mse", "cd", "sbcd", "cd_paper", "sbcd_paper"):
+        assert df[f"test_{score}_mean"].tolist() == [
+            r["summary"][f"test_{score}"]["mean"] for r in runs[:2]
+        ]
+    assert df["val_sbmse_mean"].tolist() == [r["summary"]["val_sbmse"]["mean"] for r in runs[:2]]
+    assert df["test_collapsed"].tolist() == [0, 0] and df["test_predictions"].tolist() == [18, 18]
+    assert df["dataset_sha256"].tolist() == [r["dataset"]["sha256"] for r in runs[:2]]
+    assert "cd_convention" not in df.columns and "val_sbcd_mean" not in df.columns
 
 
 def test_explicit_leaderboard_file(tmp_path, toy_known, runs):
@@ -62,11 +86,23 @@ def _tampered(results):
     return bad
 
 
+def _hidden_collapse(results):
+    """A collapsed prediction whose count was set to 0, summary and hash made consistent."""
+    from sbbench.leaderboard._results import _summary
+
+    bad = copy.deepcopy(results)
+    bad["folds"][0]["predictions"][0]["pred"] = [bad["folds"][0]["predictions"][0]["target"][0]] * 4
+    bad["summary"] = _summary(bad["folds"])
+    bad["content_hash"] = content_hash(bad)
+    return bad
+
+
 @pytest.mark.parametrize(
     "make_bad, match",
     [
         (lambda r: r, "duplicate"),
-        (_tampered, r"folds\[0\]\.test\.(cd|sbcd): stored"),
+        (_tampered, r"folds\[0\]\.test\.sbmse: stored"),
+        (_hidden_collapse, r"folds\[0\]\.test\.collapsed: stored 0 but the predictions give 1"),
         (lambda r: {**r, "content_hash": "f" * 64}, "content_hash"),
         (lambda r: {**r, "dataset": {**r["dataset"], "version": "9"}}, "unknown version '9'"),
     ],
@@ -95,11 +131,20 @@ def test_unknown_dataset_is_rejected(tmp_path, runs):
 def test_pinned_sha256_is_enforced(tmp_path, monkeypatch, runs):
     from sbbench.leaderboard import _versions
 
-    monkeypatch.setitem(_versions.DATASET_VERSIONS, "toy", {"1": "cd" * 32})
-    with pytest.raises(SubmissionRejected, match="dataset.sha256"):
-        submit(runs[0], tmp_path / "toy.csv")
-    monkeypatch.setitem(_versions.DATASET_VERSIONS, "toy", {"1": "ab" * 32})
-    submit(runs[0], tmp_path / "toy.csv")
+    path = tmp_path / "toy.csv"
+    sha = runs[0]["dataset"]["sha256"]
+    # 'toy' has no options: its pin is under the options key '{}'.
+    monkeypatch.setitem(_versions.DATASET_VERSIONS, "toy", {"1": {"{}": "cd" * 32}})
+    with pytest.raises(SubmissionRejected, match=r"dataset\.sha256: .*stale"):
+        submit(runs[0], path)
+    assert not path.exists()
+    monkeypatch.setitem(_versions.DATASET_VERSIONS, "toy", {"1": {"{}": sha}})
+    submit(runs[0], path)
+    before = path.read_bytes()
+    monkeypatch.setitem(_versions.DATASET_VERSIONS, "toy", {"1": {"{}": "cd" * 32}})
+    with pytest.raises(SubmissionRejected, match="stale"):
+        submit(runs[1], path)
+    assert path.read_bytes() == before
 
 
 def test_malformed_leaderboard_is_reported_not_overwritten(tmp_path, toy_known, runs):
@@ -147,27 +192,61 @@ def test_concurrent_submits_from_16_processes(tmp_path, toy_known):
     assert path.read_text().count("\n") == 17
 
 
+SHA_A, SHA_B = "a" * 64, "b" * 64
+
+
 def _row(
-    model, mean, std=0.01, task="default", convention='{"reduction":"mean"}', protocol="random"
+    model,
+    sbmse,
+    std=0.01,
+    *,
+    sbcd=None,
+    task="default",
+    sha=SHA_A,
+    version="1",
+    protocol="random",
+    collapsed=0,
+    loss="sbmse",
+    loss_chamfer=None,
 ):
+    """A schema-valid row with the given scores (ranking/view unit tests only)."""
+    sbcd = 2 * sbmse if sbcd is None else sbcd
     r = {c: None for c in row_columns()}
+    for k in ("sbmse", "mse", "cd", "sbcd", "cd_paper", "sbcd_paper"):
+        r[f"test_{k}_mean"], r[f"test_{k}_std"] = 3 * sbmse, std
     r.update(
-        dataset_version="1",
-        model=model,
+        submission_id=hashlib.sha256(model.encode()).hexdigest()[:12],
         dataset="toy",
+        dataset_version=version,
+        dataset_sha256=sha,
         task=task,
-        cd_convention=convention,
-        test_sbcd_mean=mean,
-        test_sbcd_std=std,
-        test_cd_mean=2 * mean,
-        test_cd_std=std,
-        loss="sbcd",
+        model=model,
+        test_sbmse_mean=sbmse,
+        test_sbcd_mean=sbcd,
+        test_cd_mean=2 * sbcd,
+        val_sbmse_mean=sbmse,
+        val_sbmse_std=std,
+        test_collapsed=collapsed,
+        test_predictions=30,
         symmetry_class="equivariant",
+        loss=loss,
+        loss_chamfer=json.dumps(loss_chamfer),
+        n_params=10,
+        hyperparameters="{}",
+        hparam_selection="fixed",
+        seeds="[0,1,2]",
         n_seeds=3,
         n_folds=10,
+        n_runs=30,
         split_protocol=protocol,
-        submission_id=model[:12].ljust(12, "0"),
+        benchmark_version="0",
+        date="2026-01-01T00:00:00Z",
+        hardware="cpu",
+        train_time_s=1.0,
+        content_hash=hashlib.sha256(model.encode()).hexdigest(),
+        command="sbbench run",
     )
+    check(r, ROW_SCHEMA)
     return r
 
 
@@ -178,7 +257,8 @@ def test_ranking_with_ties_and_groups():
         _row("b", 0.100004),  # equal to 4 significant digits: ties with a
         _row("d", 0.2),
         _row("x", 0.5, task="asym"),  # another task: ranked separately
-        _row("y", 0.05, convention='{"reduction":"sum"}'),  # another CD convention
+        _row("y", 0.05, sha=SHA_B),  # other data under the same version
+        _row("w", 0.04, version="2", sha=SHA_A),  # another version (same sha, e.g. a relabel)
         _row("z", 0.01, protocol="grouped"),  # another split protocol
         _row("e", 0.2),  # ties with d, listed after it
     ]
@@ -191,23 +271,89 @@ def test_ranking_with_ties_and_groups():
         (5, "c"),
         (1, "x"),
         (1, "y"),
+        (1, "w"),
         (1, "z"),
     ]
+    assert GROUP_COLUMNS == (
+        "dataset",
+        "dataset_version",
+        "dataset_sha256",
+        "task",
+        "split_protocol",
+    )
+    assert RANK_COLUMN == "test_sbmse_mean"
 
 
-def test_formats_show_rank_and_std():
-    rows = [_row("egnn", 0.1234567, 0.0123), _row("sann", 0.05, 0.002)]
+def test_rank_by_sbmse_not_sbcd():
+    # SBCD order: good_cloud < good_atoms; SBMSE order: good_atoms < good_cloud.
+    rows = [_row("good_cloud", 0.5, sbcd=0.001), _row("good_atoms", 0.02, sbcd=0.05)]
+    assert [(rk, r["model"]) for rk, r in rank_rows(rows)] == [(1, "good_atoms"), (2, "good_cloud")]
+    table = format_leaderboard(rows, "table").splitlines()
+    assert table[2].split()[:5] == ["1", "default", "random", "v1", "aaaaaaaa"]
+    assert "good_atoms" in table[2] and "good_cloud" in table[3]
+
+
+def test_rows_on_other_data_are_never_ranked_together():
+    # Same dataset, version, task and split; only the data (sha256) differ. Each group is
+    # ranked on its own, and the views say which data a row was scored on.
+    rows = [_row("p", 0.3, sha=SHA_A), _row("q", 0.1, sha=SHA_B), _row("r", 0.2, sha=SHA_A)]
+    assert [(rk, r["model"]) for rk, r in rank_rows(rows)] == [(1, "r"), (2, "p"), (1, "q")]
+    table = format_leaderboard(rows, "table").splitlines()
+    assert table[0].split()[:6] == ["rank", "task", "split", "data", "model", "test"]
+    cells = [line.split() for line in table[2:]]
+    assert [c[:6] for c in cells] == [
+        ["1", "default", "random", "v1", "aaaaaaaa", "r"],
+        ["2", "default", "random", "v1", "aaaaaaaa", "p"],
+        ["1", "default", "random", "v1", "bbbbbbbb", "q"],
+    ]
+    md = format_leaderboard(rows, "markdown").splitlines()
+    assert md[0].startswith("| rank | task | split | data | model | test SBMSE | test CD |")
+    assert md[4].startswith("| 1 | default | random | v1 bbbbbbbb | q | 0.1 ± 0.01 |")
+
+
+def test_formats_show_rank_std_collapsed_and_loss():
+    rows = [
+        _row("egnn", 0.1234567, 0.0123, collapsed=4),
+        _row(
+            "sann", 0.05, 0.002, loss="sbcd", loss_chamfer={"symmetric": False, "reduction": "sum"}
+        ),
+        _row("painn", 0.07, loss="cd", loss_chamfer={"symmetric": True, "reduction": "mean"}),
+    ]
     table = format_leaderboard(rows, "table")
     lines = table.splitlines()
-    assert lines[0].split()[:3] == ["rank", "task", "model"]
-    assert lines[2].split()[:3] == ["1", "default", "sann"]
-    assert "0.1235 ± 0.012" in lines[3]
+    header = [h.strip() for h in re.split(r"\s{2,}", lines[0])]
+    assert header == [
+        "rank",
+        "task",
+        "split",
+        "data",
+        "model",
+        "test SBMSE",
+        "test CD",
+        "test SBCD",
+        "collapsed",
+        "loss",
+        "symmetry",
+        "model hparams",
+        "seeds x folds",
+        "id",
+    ]
+    assert lines[2].split()[:6] == ["1", "default", "random", "v1", "aaaaaaaa", "sann"]
+    assert "0.1235 ± 0.012" in lines[4] and " 4/30 " in lines[4]
+    assert " 0/30 " in lines[2] and "sbcd (one-sided)" in lines[2]
+    assert "cd (one-sided)" not in lines[3] and " cd " in lines[3]  # symmetric: not marked
+    assert "one-sided" not in lines[4]
     md = format_leaderboard(rows, "markdown").splitlines()
-    assert md[0].startswith("| rank | task | model | test SBCD") and md[1].startswith("|---|")
-    assert md[2].startswith("| 1 | default | sann | 0.05 ± 0.002 |")
+    assert md[1].startswith("|---|")
+    assert md[2].startswith("| 1 | default | random | v1 aaaaaaaa | sann | 0.05 ± 0.002 |")
+    assert "| 0/30 | sbcd (one-sided) |" in md[2] and "| 4/30 | sbmse |" in md[4]
     parsed = list(csv.DictReader(io.StringIO(format_leaderboard(rows, "csv"))))
-    assert [(p["rank"], p["model"]) for p in parsed] == [("1", "sann"), ("2", "egnn")]
-    assert float(parsed[1]["test_sbcd_mean"]) == 0.1234567
+    assert [(p["rank"], p["model"]) for p in parsed] == [
+        ("1", "sann"),
+        ("2", "painn"),
+        ("3", "egnn"),
+    ]
+    assert float(parsed[2]["test_sbmse_mean"]) == 0.1234567 and parsed[2]["test_collapsed"] == "4"
     with pytest.raises(ValueError, match="unknown format"):
         format_leaderboard(rows, "html")
 
@@ -220,3 +366,97 @@ def test_default_leaderboard_dir(monkeypatch, tmp_path):
     monkeypatch.delenv("SBBENCH_LEADERBOARDS")
     # In a source checkout: the top-level leaderboards/ folder holding schema.json.
     assert (default_leaderboard_dir() / "schema.json").is_file()
+
+
+# ------------------------------------------------------------- real submissions (format 2)
+
+
+def _same_protocol_run(model, predict, seeds=(0, 1, 2)):
+    """Results of ``predict(sample, g_index)`` on toy samples 0-2, protocol 'same'."""
+    samples = [toy_sample(i) for i in range(3)]
+    folds = [
+        make_fold(
+            0,
+            seed,
+            [prediction(s["id"], predict(s, (seed + s["id"]) % 3 + 1), s) for s in samples],
+        )
+        for seed in seeds
+    ]
+    return build_results(
+        model=model,
+        folds=folds,
+        split={"protocol": "same", "n_folds": 1},
+        samples=None,
+        dataset={"name": "toy", "version": "1", "sha256": dataset_sha256(toy_dataset(3))},
+    )
+
+
+def test_submissions_rank_by_sbmse_not_sbcd(tmp_path, toy_known):
+    # "cloud" rotates the target without moving the atoms: the right cloud (SBCD = 0) on
+    # the wrong atoms. "atoms" predicts g.y (atoms moved) with noise: SBCD > 0, small SBMSE.
+    cloud = _same_protocol_run("cloud", lambda s, g: np.asarray(s["y"], float) @ C2V[g].T)
+    rng = np.random.default_rng(0)
+    atoms = _same_protocol_run(
+        "atoms", lambda s, g: act(C2V[g], s["sym_perms"][g], s["y"]) + rng.normal(0, 0.1, (4, 3))
+    )
+    sc, sa = cloud["summary"], atoms["summary"]
+    assert sc["test_sbcd"]["mean"] < 1e-12 < sa["test_sbcd"]["mean"]  # SBCD prefers cloud
+    assert sa["test_sbmse"]["mean"] < 0.1 < sc["test_sbmse"]["mean"]  # SBMSE prefers atoms
+    path = tmp_path / "toy.csv"
+    submit(cloud, path)
+    submit(atoms, path)
+    ranked = [(rk, r["model"]) for rk, r in rank_rows(read_leaderboard(path))]
+    assert ranked == [(1, "atoms"), (2, "cloud")]
+    assert format_leaderboard(read_leaderboard(path), "table").splitlines()[2].split()[5] == "atoms"
+
+
+def test_submissions_on_other_data_are_ranked_apart(tmp_path, toy_known):
+    # 4 toy samples are other data than 6 (another sha256) under the same version '1'.
+    six = build_results(tag=7)
+    four = build_results(tag=7, n_test=2, noise=0.2)
+    assert six["dataset"]["version"] == four["dataset"]["version"] == "1"
+    assert six["dataset"]["sha256"] != four["dataset"]["sha256"]
+    assert four["summary"]["test_sbmse"]["mean"] > six["summary"]["test_sbmse"]["mean"]
+    path = tmp_path / "toy.csv"
+    submit(four, path)
+    submit(six, path)
+    rows = read_leaderboard(path)
+    assert [rk for rk, _ in rank_rows(rows)] == [1, 1]
+    table = format_leaderboard(rows, "table").splitlines()
+    data = {line.split()[4] for line in table[2:]}
+    assert data == {four["dataset"]["sha256"][:8], six["dataset"]["sha256"][:8]}
+    md = format_leaderboard(rows, "markdown")
+    for r in (four, six):
+        assert f"| 1 | default | random | v1 {r['dataset']['sha256'][:8]} | toy_model |" in md
+
+
+def test_collapsed_submission_is_counted_warned_and_shown(tmp_path, toy_known):
+    r = build_results(collapse_ids=[0], tag=3)
+    sub = submit(r, tmp_path / "toy.csv")
+    assert any(w.startswith("3 of 18 test predictions are collapsed") for w in sub.warnings)
+    (row,) = read_leaderboard(sub.path)
+    assert (row["test_collapsed"], row["test_predictions"]) == (3, 18)
+    line = format_leaderboard([row], "table").splitlines()[2]
+    assert " 3/18 " in line
+    assert "| 3/18 |" in format_leaderboard([row], "markdown")
+    ok = submit(build_results(tag=4), tmp_path / "toy.csv")
+    assert not any("collapsed" in w for w in ok.warnings)
+
+
+@pytest.mark.parametrize(
+    "loss, loss_chamfer, shown",
+    [
+        ("sbcd", {"symmetric": False, "reduction": "sum", "squared": True}, "sbcd (one-sided)"),
+        ("cd", {"symmetric": False, "reduction": "sum"}, "cd (one-sided)"),
+        ("sbcd", {"symmetric": True, "reduction": "mean", "squared": True}, "sbcd"),
+        ("sbmse", None, "sbmse"),
+    ],
+)
+def test_loss_convention_is_shown(tmp_path, toy_known, loss, loss_chamfer, shown):
+    r = build_results(loss=loss, loss_chamfer=loss_chamfer, seeds=(0,), n_test=1)
+    assert r["loss_chamfer"] == loss_chamfer
+    (row,) = read_leaderboard(submit(r, tmp_path / "toy.csv").path)
+    assert json.loads(row["loss_chamfer"]) == loss_chamfer
+    header, _, line = format_leaderboard([row], "table").splitlines()
+    loss_cell = line[header.index("loss") : header.index("symmetry")].strip()
+    assert loss_cell == shown

@@ -9,6 +9,10 @@ import pytest
 import torch
 
 from sbbench.leaderboard import (
+    DEFAULT_METRIC,
+    FORMAT_VERSION,
+    PAPER_METRIC,
+    SCORES,
     content_hash,
     dataset_sha256,
     geometry_hash,
@@ -19,8 +23,20 @@ from sbbench.leaderboard import (
     write_results,
 )
 from sbbench.leaderboard._results import _summary
-from sbbench.metrics import chamfer, sbcd
-from tests.leaderboard._factory import C2V, build_results, toy_sample
+from sbbench.metrics import chamfer, is_collapsed, sbcd, sbmse
+from tests.leaderboard._factory import (
+    C2V,
+    CD,
+    CD_PAPER,
+    SCORE_KEYS,
+    act,
+    build_results,
+    image_perms,
+    make_fold,
+    prediction,
+    sample_scores,
+    toy_sample,
+)
 
 torch.set_num_threads(1)
 
@@ -66,103 +82,220 @@ def test_hash_excludes_itself_and_sees_every_field(results):
     assert content_hash(r) != results["content_hash"]
 
 
+def test_constants_are_the_v2_spec():
+    assert FORMAT_VERSION == 2
+    assert SCORES == SCORE_KEYS
+    assert DEFAULT_METRIC == CD and PAPER_METRIC == CD_PAPER
+
+
+def test_toy_perms_are_the_exact_images_and_the_targets_break_the_symmetry():
+    # C2 swaps opposite corners, the mirrors swap neighbours.
+    assert image_perms(toy_sample(0)["pos"], C2V).tolist() == [
+        [0, 1, 2, 3],
+        [2, 3, 0, 1],
+        [1, 0, 3, 2],
+        [3, 2, 1, 0],
+    ]
+    for i in range(6):
+        s = toy_sample(i)
+        for g in range(1, len(C2V)):
+            moved = act(C2V[g], s["sym_perms"][g], s["y"])
+            # g.y is a different answer (ordered and as a cloud) that SBMSE and SBCD accept.
+            scores = sample_scores(moved, s["y"], C2V, s["sym_perms"])
+            assert scores["mse"] > 0.2 and scores["cd"] > 0.2
+            assert scores["sbmse"] < 1e-10 and scores["sbcd"] < 1e-10
+
+
 def test_make_results_fills_provenance_and_summary(results):
     prov = results["provenance"]
     assert prov["versions"]["torch"] == torch.__version__
     assert prov["versions"]["sbbench"] and prov["hardware"]["device"] == "cpu"
     assert prov["date"].endswith("Z")
+    assert results["format_version"] == 2
     assert results["seeds"] == [0, 1, 2]
-    sb = [f["test"]["sbcd"] for f in results["folds"]]
-    assert results["summary"]["test_sbcd"]["mean"] == pytest.approx(np.mean(sb), rel=1e-12)
-    assert results["summary"]["test_sbcd"]["std"] == pytest.approx(np.std(sb, ddof=1), rel=1e-12)
-    assert results["summary"]["test_sbcd"]["n"] == 6
-    # The toy model predicts g.target + noise: SBCD sees through g, CD does not.
-    assert results["summary"]["test_sbcd"]["mean"] < 0.5 * results["summary"]["test_cd"]["mean"]
+    assert results["loss"] == "sbmse" and results["loss_chamfer"] is None
+    summary = results["summary"]
+    assert set(summary) == {
+        *(f"test_{k}" for k in SCORES),
+        "val_sbmse",
+        "val_sbcd",
+        "test_collapsed",
+        "equivariance_error",
+    }
+    for key in SCORES:
+        values = [f["test"][key] for f in results["folds"]]
+        assert summary[f"test_{key}"]["mean"] == pytest.approx(np.mean(values), rel=1e-12)
+        assert summary[f"test_{key}"]["std"] == pytest.approx(np.std(values, ddof=1), rel=1e-12)
+        assert summary[f"test_{key}"]["n"] == 6
+    val = [f["val"]["sbmse"] for f in results["folds"]]
+    assert summary["val_sbmse"]["mean"] == pytest.approx(np.mean(val), rel=1e-12)
+    assert summary["test_collapsed"] == {"count": 0, "n": 18}
+    # The toy model predicts g.target + noise: SBMSE and SBCD see through g, MSE and CD not.
+    assert summary["test_sbmse"]["mean"] < 0.05 * summary["test_mse"]["mean"]
+    assert summary["test_sbcd"]["mean"] < 0.05 * summary["test_cd"]["mean"]
 
 
 def test_recomputed_scores_match_metrics_by_hand(results):
     fold = results["folds"][3]
-    cds, sbs = [], []
+    by_hand = {k: [] for k in SCORES}
+    collapsed = 0
     for p in fold["predictions"]:
         pred, target = np.array(p["pred"]), np.array(p["target"])
-        cds.append(float(chamfer(pred, target)))
-        sbs.append(float(sbcd(pred, target, np.array(p["sym_ops"]))))
+        ops, perms = np.array(p["sym_ops"]), np.array(p["sym_perms"])
+        by_hand["sbmse"].append(float(sbmse(pred, target, ops, perms)))
+        by_hand["mse"].append(float(sbmse(pred, target, np.eye(3)[None], np.arange(4)[None])))
+        by_hand["cd"].append(float(chamfer(pred, target)))  # the sbbench default
+        by_hand["sbcd"].append(float(sbcd(pred, target, ops)))
+        one_sided = dict(symmetric=False, reduction="sum")
+        by_hand["cd_paper"].append(float(chamfer(pred, target, **one_sided)))
+        by_hand["sbcd_paper"].append(float(sbcd(pred, target, ops, **one_sided)))
+        collapsed += is_collapsed(pred, target)
     again = recompute_scores(results)[3]
-    assert again["cd"] == pytest.approx(np.mean(cds), rel=1e-12)
-    assert again["sbcd"] == pytest.approx(np.mean(sbs), rel=1e-12)
+    assert set(again) == {*SCORES, "collapsed"}
+    for key in SCORES:
+        assert again[key] == pytest.approx(np.mean(by_hand[key]), rel=1e-9), key
+        assert fold["test"][key] == pytest.approx(again[key], rel=1e-6), key
+    assert again["collapsed"] == collapsed == fold["test"]["collapsed"] == 0
 
 
-def test_exact_symmetric_prediction_has_zero_sbcd():
-    # pred = C2.target exactly: SBCD must be 0 and CD must not.
+def _exact(g, y):
+    """A one-fold protocol-'same' prediction of exactly C2V[g].y (atoms permuted)."""
     s = toy_sample(0)
-    s["y"] = np.array([[1, 0, 0], [0, 2, 0], [0, 0, 3], [1, 1, 0]], np.float32)
-    pred = s["y"] @ C2V[1].T
-    fold = {
-        "fold": 0,
-        "seed": 0,
-        "val": {"cd": 0.0, "sbcd": 0.0},
-        "test": {"cd": float(chamfer(pred, s["y"])), "sbcd": 0.0},
-        "train_time_s": 0.0,
-        "equivariance_error": None,
-        "predictions": [{"id": 0, "pred": pred, "target": s["y"], "sym_ops": C2V}],
-    }
-    r = build_results(folds=[fold], split={"protocol": "same", "n_folds": 1}, samples=None)
-    assert recompute_scores(r)[0]["sbcd"] == 0.0 and r["folds"][0]["test"]["cd"] > 0.1
+    s["y"] = np.asarray(y, np.float32)
+    return s, prediction(0, act(C2V[g], s["sym_perms"][g], s["y"]), s)
+
+
+def test_exact_symmetric_prediction_has_zero_sbmse_and_sbcd():
+    # pred = C2.target exactly (atoms permuted as C2 moves them): SBMSE and SBCD are 0,
+    # MSE and CD are not.
+    _, p = _exact(1, [[1, 0, 0], [0, 2, 0], [0, 0, 3], [1, 1, 0]])
+    r = build_results(
+        folds=[make_fold(0, 0, [p])], split={"protocol": "same", "n_folds": 1}, samples=None
+    )
+    again = recompute_scores(r)[0]
+    assert again["sbmse"] == 0.0 and again["sbcd"] == 0.0 and again["sbcd_paper"] == 0.0
+    test = r["folds"][0]["test"]
+    assert test["mse"] > 1.0 and test["cd"] > 0.1 and test["cd_paper"] > 0.1
+    assert test["collapsed"] == 0
+
+
+def test_sbmse_needs_the_atom_permutation():
+    # The rotated target without moving the atoms is not g.y: SBCD (unordered) still sees
+    # it as 0, SBMSE does not, so SBMSE depends on the stored sym_perms.
+    s, p = _exact(1, [[1, 0, 0], [0, 2, 0], [0, 0, 3], [1, 1, 0]])
+    unpermuted = np.asarray(s["y"], np.float64) @ C2V[1].T
+    scores = sample_scores(unpermuted, s["y"], C2V, s["sym_perms"])
+    assert scores["sbcd"] < 1e-12 and scores["sbmse"] > 1.0
+    assert sample_scores(p["pred"], s["y"], C2V, s["sym_perms"])["sbmse"] == 0.0
 
 
 def test_torch_tensors_are_accepted():
     s = toy_sample(1)
-    pred = torch.from_numpy(s["y"]) + 0.1
-    cd = float(chamfer(pred.double(), torch.from_numpy(s["y"]).double()))
-    sb = float(sbcd(pred.double(), torch.from_numpy(s["y"]).double(), torch.from_numpy(C2V)))
+    y = torch.from_numpy(s["y"])
+    pred = y + 0.1
+    sc = sample_scores(pred.numpy(), s["y"], C2V, s["sym_perms"])
+    scores = {k: torch.tensor(v) for k, v in sc.items()}
     fold = {
         "fold": torch.tensor(0),
         "seed": 7,
-        "val": {"cd": torch.tensor(cd), "sbcd": sb},
-        "test": {"cd": torch.tensor(cd), "sbcd": sb},
+        "val": scores,
+        "test": {**scores, "collapsed": torch.tensor(0)},
         "train_time_s": 0.0,
         "equivariance_error": torch.tensor(1e-6),
         "predictions": [
             {
                 "id": torch.tensor(1),
                 "pred": pred,
-                "target": torch.from_numpy(s["y"]),
-                "sym_ops": C2V,
+                "target": y,
+                "sym_ops": torch.from_numpy(C2V),
+                "sym_perms": torch.from_numpy(s["sym_perms"]),
             }
         ],
     }
     r = build_results(folds=[fold], split={"protocol": "same", "n_folds": 1}, samples=None)
     assert r["folds"][0]["fold"] == 0 and r["folds"][0]["predictions"][0]["id"] == 1
+    assert r["folds"][0]["predictions"][0]["sym_perms"] == s["sym_perms"].tolist()
+    assert r["folds"][0]["test"]["collapsed"] == 0
     json.dumps(r)  # plain JSON data only
 
 
-def test_make_results_rejects_a_wrong_stored_score():
+@pytest.mark.parametrize("key", [*SCORE_KEYS, "collapsed"])
+def test_make_results_rejects_a_wrong_stored_score(key):
     r = build_results()
     folds = copy.deepcopy(r["folds"])
-    folds[2]["test"]["sbcd"] *= 1.01
-    with pytest.raises(ValueError, match=r"folds\[2\]\.test\.sbcd: stored"):
+    if key == "collapsed":
+        folds[2]["test"]["collapsed"] += 1
+    else:
+        folds[2]["test"][key] *= 1.01
+    with pytest.raises(ValueError, match=rf"folds\[2\]\.test\.{key}: stored"):
         build_results(folds=folds)
 
 
-def test_validate_rejects_tampering(results):
+@pytest.mark.parametrize("key", ["cd", "sbmse", "mse", "sbcd_paper"])
+def test_validate_rejects_tampering(results, key):
     r = copy.deepcopy(results)
-    r["folds"][0]["test"]["cd"] *= 0.5
+    r["folds"][0]["test"][key] *= 0.5
     with pytest.raises(ValueError, match="content_hash"):
         validate_results(r)
     # Re-hashing does not help: the predictions give the true score.
-    with pytest.raises(ValueError, match=r"folds\[0\]\.test\.cd: stored"):
+    with pytest.raises(ValueError, match=rf"folds\[0\]\.test\.{key}: stored"):
         validate_results(_reseal(r))
-    # Changing a prediction changes the recomputed score.
+
+
+def test_validate_rejects_a_changed_prediction(results):
+    # Changing a prediction changes the recomputed scores; SBMSE is checked first.
     r = copy.deepcopy(results)
     r["folds"][1]["predictions"][2]["pred"][0] = [5.0, 5.0, 5.0]
-    with pytest.raises(ValueError, match=r"folds\[1\]\.test\.cd: stored"):
+    with pytest.raises(ValueError, match=r"folds\[1\]\.test\.sbmse: stored"):
         validate_results(_rehash(r))
+    # Changing only the permutations changes SBMSE (and nothing the Chamfer scores see).
+    r = copy.deepcopy(results)
+    p = r["folds"][1]["predictions"][0]
+    p["sym_perms"] = [p["sym_perms"][0]] * len(p["sym_perms"])
+    with pytest.raises(ValueError, match=r"folds\[1\]\.test\.sbmse: stored"):
+        validate_results(_rehash(r))
+
+
+def test_validate_rejects_a_tampered_collapse_count():
+    r = build_results(collapse_ids=[0])
+    assert r["folds"][0]["test"]["collapsed"] == 1
+    bad = copy.deepcopy(r)
+    bad["folds"][0]["test"]["collapsed"] = 0  # hide the collapsed prediction
+    with pytest.raises(ValueError, match="content_hash"):
+        validate_results(bad)
+    with pytest.raises(ValueError, match=r"folds\[0\]\.test\.collapsed: stored 0 but the pre"):
+        validate_results(_reseal(copy.deepcopy(bad)))
+    # Without resealing the summary, the summary no longer matches the folds.
+    with pytest.raises(ValueError, match=r"summary\.test_collapsed\.count: 3 but the folds give 2"):
+        validate_results(_rehash(bad))
+
+
+def test_collapsed_prediction_is_counted_and_warned(toy_known):
+    r = build_results(collapse_ids=[0])  # sample 0 is tested in fold 0 of each seed
+    for f in r["folds"]:
+        assert f["test"]["collapsed"] == (1 if f["fold"] == 0 else 0)
+    assert r["summary"]["test_collapsed"] == {"count": 3, "n": 18}
+    assert recompute_scores(r)[0]["collapsed"] == 1
+    # What the collapse games: the one-sided Chamfer score of that prediction is 0.
+    p = r["folds"][0]["predictions"][0]
+    assert p["id"] == 0
+    assert np.ptp(np.array(p["pred"]), axis=0).max() == 0.0  # every atom at one point
+    scores = sample_scores(p["pred"], p["target"], p["sym_ops"], p["sym_perms"])
+    assert scores["cd_paper"] == 0.0 and scores["sbcd_paper"] == 0.0
+    assert scores["sbmse"] > 0.1 and scores["cd"] > 0.1
+    warnings = validate_results(r)
+    assert [w for w in warnings if "collapsed" in w] == [
+        w for w in warnings if w.startswith("3 of 18 test predictions are collapsed")
+    ]
+    assert len([w for w in warnings if "collapsed" in w]) == 1
+    assert validate_results(build_results()) == []  # nothing collapsed: no warning
 
 
 def test_tolerance_allows_float32_rounding(results):
     r = copy.deepcopy(results)
     for f in r["folds"]:
         f["test"]["sbcd"] = float(np.float32(f["test"]["sbcd"]))
+        f["test"]["sbmse"] = float(np.float32(f["test"]["sbmse"]))
         f["test"]["cd"] *= 1 + 2e-5
     validate_results(_reseal(r))
 
@@ -181,6 +314,37 @@ def test_tolerance_allows_float32_rounding(results):
         (lambda r: r.update(seeds=[0, 1]), "seeds"),
         (lambda r: r["folds"][0]["split"]["test"].append(99), "split.test"),
         (lambda r: r["folds"][0].update(fold=5), "n_folds"),
+        (
+            lambda r: r["folds"][0]["predictions"][1].pop("sym_perms"),
+            r"folds\[0\]\.predictions\[1\]: missing required field 'sym_perms'",
+        ),
+        (
+            lambda r: r["folds"][0]["predictions"][1].update(sym_perms=[[0, 1, 2, 3]]),
+            r"folds\[0\]\.predictions\[1\]\.sym_perms: expected integer \(G, N\) = \(4, 4\)",
+        ),
+        (
+            lambda r: r["folds"][0]["predictions"][1]["sym_perms"][1].__setitem__(0, 2.5),
+            r"folds\[0\]\.predictions\[1\]\.sym_perms: expected integer",
+        ),
+        (
+            lambda r: r["folds"][2]["predictions"][1]["sym_perms"].__setitem__(1, [0, 0, 1, 2]),
+            r"folds\[2\]\.predictions\[1\]: .*not a permutation",
+        ),
+        (lambda r: r["folds"][0]["test"].pop("collapsed"), r"folds\[0\]\.test: missing"),
+        (lambda r: r["folds"][0]["val"].update(collapsed=0), r"folds\[0\]\.val: unknown field"),
+        (lambda r: r["folds"][0]["test"].update(collapsed=-1), r"folds\[0\]\.test\.collapsed"),
+        (lambda r: r["folds"][0]["val"].pop("sbmse"), r"folds\[0\]\.val: missing .*'sbmse'"),
+        (
+            lambda r: r["summary"]["test_collapsed"].update(n=17),
+            r"summary\.test_collapsed\.n: 17 but the folds give 18",
+        ),
+        (lambda r: r["summary"]["val_sbmse"].update(std=0.5), r"summary\.val_sbmse\.std"),
+        (
+            lambda r: r.update(loss_chamfer={"symmetric": False, "reduction": "sum", "p": 2}),
+            r"loss_chamfer: matches none",
+        ),
+        (lambda r: r.update(metric={"reduction": "mean"}), "unknown field 'metric'"),
+        (lambda r: r.update(format_version=1), "format_version: expected 2"),
     ],
 )
 def test_validate_errors(results, mutate, match):
@@ -254,6 +418,7 @@ class _Sample:
         s = toy_sample(i)
         self.z, self.pos = torch.from_numpy(s["z"]), torch.from_numpy(s["pos"])
         self.y, self.sym_ops = torch.from_numpy(s["y"]), torch.from_numpy(C2V).float()
+        self.sym_perms = torch.from_numpy(s["sym_perms"]).reshape(-1)  # as the contract
 
 
 def test_dataset_sha256():
@@ -266,6 +431,18 @@ def test_dataset_sha256():
     assert h != dataset_sha256(data)
     with pytest.raises(ValueError, match="empty"):
         dataset_sha256([])
+
+
+def test_dataset_sha256_sees_sym_perms():
+    data = [_Sample(i) for i in range(2)]
+    h = dataset_sha256(data)
+    # The same permutations as (G, N) or flattened (G*N,) hash alike; others do not.
+    data[1].sym_perms = data[1].sym_perms.reshape(4, 4)
+    assert dataset_sha256(data) == h
+    data[1].sym_perms = data[1].sym_perms[[0, 2, 1, 3]]  # rows no longer match sym_ops
+    assert dataset_sha256(data) != h
+    data[1].sym_perms = None  # no annotation at all
+    assert dataset_sha256(data) != h
 
 
 def test_load_errors(tmp_path):
@@ -290,24 +467,31 @@ def test_make_results_signature_is_keyword_only():
 
 
 def test_recompute_with_clouds_and_groups_of_different_sizes():
+    # Three samples with 3, 6 and 2 atoms (k = 2 vectors per atom) whose positions are
+    # invariant under their groups (C2v, C2, C1), with perms from the positions.
+    geometries = [
+        (np.array([[1.0, 0, 0], [-1.0, 0, 0], [0, 0, 1.0]]), C2V),
+        (
+            np.array(
+                [[1.0, 0.5, 0], [-1.0, -0.5, 0], [0, 2, 1], [0, -2, 1], [3, 1, 2], [-3, -1, 2]]
+            ),
+            C2V[:2],
+        ),
+        (np.array([[0.0, 0, 0], [1.0, 2, 3]]), C2V[:1]),
+    ]
     rng = np.random.default_rng(3)
     preds = []
-    for i, (n, ops) in enumerate([(3, C2V), (6, C2V[:2]), (2, C2V[:1])]):
-        target = rng.normal(size=(n, 6))  # k = 2 vectors per atom
-        pred = target @ np.kron(np.eye(2), ops[-1]).T + rng.normal(0, 0.01, (n, 6))
-        preds.append({"id": i, "pred": pred, "target": target, "sym_ops": ops})
-    cd = np.mean([float(chamfer(p["pred"], p["target"])) for p in preds])
-    sb = np.mean([float(sbcd(p["pred"], p["target"], p["sym_ops"])) for p in preds])
-    fold = {
-        "fold": 0,
-        "seed": 0,
-        "val": {"cd": cd, "sbcd": sb},
-        "test": {"cd": cd, "sbcd": sb},
-        "train_time_s": 0.0,
-        "equivariance_error": None,
-        "predictions": preds,
-    }
-    r = build_results(folds=[fold], split={"protocol": "same", "n_folds": 1}, samples=None)
+    for i, (pos, ops) in enumerate(geometries):
+        perms = image_perms(pos, ops)
+        n = len(pos)
+        target = rng.normal(size=(n, 6))
+        pred = act(ops[-1], perms[-1], target) + rng.normal(0, 0.01, (n, 6))
+        preds.append({"id": i, "pred": pred, "target": target, "sym_ops": ops, "sym_perms": perms})
+    r = build_results(
+        folds=[make_fold(0, 0, preds)], split={"protocol": "same", "n_folds": 1}, samples=None
+    )
     again = recompute_scores(r)[0]
-    assert again["cd"] == pytest.approx(cd, rel=1e-9)
-    assert again["sbcd"] == pytest.approx(sb, rel=1e-9) and sb < 0.01 < cd
+    per = [sample_scores(p["pred"], p["target"], p["sym_ops"], p["sym_perms"]) for p in preds]
+    for key in SCORES:
+        assert again[key] == pytest.approx(np.mean([x[key] for x in per]), rel=1e-6), key
+    assert again["sbmse"] < 0.01 < again["mse"] and again["sbcd"] < 0.01 < again["cd"]

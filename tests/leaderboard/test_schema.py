@@ -29,6 +29,27 @@ def test_row_columns_follow_schema_order():
     cols = row_columns()
     assert cols[0] == "submission_id" and cols[-1] == "command"
     assert set(cols) == set(ROW_SCHEMA["required"])
+    scores = ("sbmse", "mse", "cd", "sbcd", "cd_paper", "sbcd_paper")
+    for col in (
+        *(f"test_{k}_{stat}" for k in scores for stat in ("mean", "std")),
+        "val_sbmse_mean",
+        "val_sbmse_std",
+        "test_collapsed",
+        "test_predictions",
+        "loss_chamfer",
+        "dataset_sha256",
+        "split_protocol",
+    ):
+        assert col in cols, col
+    assert "cd_convention" not in cols and "val_sbcd_mean" not in cols
+
+
+def test_row_of_a_results_file(results):
+    row = row_from_results(results)
+    assert row["test_collapsed"] == 0 and row["test_predictions"] == 18
+    assert row["loss_chamfer"] == "null" and row["loss"] == "sbmse"
+    assert row["test_sbmse_mean"] == results["summary"]["test_sbmse"]["mean"]
+    assert row["val_sbmse_mean"] == results["summary"]["val_sbmse"]["mean"]
 
 
 def test_schemas_agree_with_jsonschema(results):
@@ -47,6 +68,16 @@ def test_schemas_agree_with_jsonschema(results):
         lambda r: r.update(unexpected=1),
         lambda r: r["split"].update(protocol="stratified"),
         lambda r: r["folds"][1].update(fold=-1),
+        lambda r: r["folds"][0]["test"].pop("collapsed"),
+        lambda r: r["folds"][0]["test"].update(collapsed=1.5),
+        lambda r: r["folds"][0]["val"].update(collapsed=0),
+        lambda r: r["folds"][0]["predictions"][0].pop("sym_perms"),
+        lambda r: r.update(loss_chamfer={"symmetric": "no", "reduction": "mean"}),
+        lambda r: r.update(loss_chamfer={"symmetric": False}),
+        lambda r: r.update(metric={"symmetric": True, "reduction": "mean"}),
+        lambda r: r.update(format_version=1),
+        lambda r: r["summary"].pop("test_sbmse"),
+        lambda r: r["summary"]["test_collapsed"].update(n=0),
     ):
         bad = copy.deepcopy(results)
         mutate(bad)
@@ -67,6 +98,12 @@ def test_schemas_agree_with_jsonschema(results):
         (lambda r: r["provenance"]["hardware"].update(n_cpus="two"), "provenance.hardware.n_cpus"),
         (lambda r: r.update(n_params=-3), "n_params"),
         (lambda r: r.update(task=""), "task"),
+        (lambda r: r["folds"][0]["test"].update(collapsed=1.5), "folds[0].test.collapsed"),
+        (lambda r: r["folds"][3]["test"].update(sbmse=-1.0), "folds[3].test.sbmse"),
+        (lambda r: r["folds"][2]["val"].pop("mse"), "folds[2].val"),
+        (lambda r: r["folds"][1]["predictions"][2].pop("sym_perms"), "folds[1].predictions[2]"),
+        (lambda r: r.update(loss_chamfer={"reduction": "sum"}), "loss_chamfer"),
+        (lambda r: r["summary"]["test_collapsed"].update(count=-1), "summary.test_collapsed.count"),
     ],
 )
 def test_errors_name_the_field_path(results, mutate, path):
