@@ -5,9 +5,12 @@
 * docs/reproduction.md, between ``<!-- reproduce:TABLE:begin -->`` and
   ``<!-- reproduce:TABLE:end -->``: exactly what ``sbbench reproduce TABLE --summary``
   prints (paper value vs. the leaderboard rows that table submitted).
+* docs/leaderboard/index.html: exactly the page ``sbbench leaderboard --format html
+  --out docs/leaderboard`` writes (the same generator, :func:`render_html`).
 
-So no number in either file is hand-typed; ``tests/leaderboard/test_generated_docs.py``
-fails while a block is stale. Run after submitting: ``python docs/update_generated.py``.
+So no number in these files is hand-typed; ``tests/leaderboard/test_generated_docs.py``
+fails while one is stale. Run after submitting: ``python docs/update_generated.py``.
+(docs/leaderboard/screenshot.png is written by tests/leaderboard/test_html.py.)
 """
 
 from __future__ import annotations
@@ -76,7 +79,29 @@ def update(path: Path) -> bool:
 
 
 FILES = (ROOT / "README.md", ROOT / "docs" / "reproduction.md")
+PAGE = ROOT / "docs" / "leaderboard" / "index.html"
+
+
+def render_html() -> str:
+    """What docs/leaderboard/index.html should contain (the page of every leaderboard)."""
+    from sbbench.leaderboard import read_leaderboard
+    from sbbench.leaderboard._html import render_html as page
+
+    boards = {p.stem: read_leaderboard(p) for p in sorted(Path(BOARDS).glob("*.csv"))}
+    return page(boards, PAGE.parent)
+
+
+def update_html(path: Path = PAGE) -> bool:
+    """Rewrite docs/leaderboard/index.html (atomically) if stale; return if it changed."""
+    new = render_html()
+    if path.is_file() and path.read_text(encoding="utf-8") == new:
+        return False
+    atomic_write_bytes(path, new.encode("utf-8"))
+    path.chmod(0o644)
+    return True
+
 
 if __name__ == "__main__":
     for path in FILES:
         print(f"{path.relative_to(ROOT)}: {'updated' if update(path) else 'up to date'}")
+    print(f"{PAGE.relative_to(ROOT)}: {'updated' if update_html() else 'up to date'}")

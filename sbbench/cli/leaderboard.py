@@ -5,6 +5,10 @@ version and data (sha256), task and split protocol (others are not comparable; t
 views show these group columns); rows whose means agree to 4 significant digits
 share a rank. Scores are mean ± sample std over all (fold, seed) runs.
 
+``--format html --out DIR`` writes a self-contained static page, DIR/index.html (tables
+sortable by clicking a header, a figure per task against its equivariant floor, paper
+values beside ours; rows on stale data listed apart, never ranked).
+
 exit codes: 0 shown, 2 bad usage, unknown dataset or malformed leaderboard file.
 """
 
@@ -21,6 +25,7 @@ EPILOG = """examples:
   sbbench leaderboard qm7x
   sbbench leaderboard h2o_modes:asym --format markdown >> README.md
   sbbench leaderboard square --format csv --dir /tmp/boards
+  sbbench leaderboard --format html --out site  # static page: site/index.html
 """
 
 
@@ -29,7 +34,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", metavar="DATASET", nargs="?", help="dataset name (default: all)")
     parser.add_argument("--task", help="show only this task")
     parser.add_argument(
-        "--format", choices=("table", "markdown", "csv"), default="table", help="output format"
+        "--format",
+        choices=("table", "markdown", "csv", "html"),
+        default="table",
+        help="output format (html: a static page written to --out DIR)",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="with --format html: folder to write index.html to (created if needed)",
     )
     parser.add_argument(
         "--dir",
@@ -54,11 +67,15 @@ def run(args: argparse.Namespace) -> int:
         if args.task not in (None, task):
             raise CLIError(f"conflicting tasks: '{task}' in the name but --task {args.task}")
         args.task = task
+    if args.format == "html" and not args.out:
+        raise CLIError("--format html writes a page: give the folder with --out DIR")
+    if args.out and args.format != "html":
+        raise CLIError(f"--out is for --format html (the {args.format} view goes to stdout)")
     folder = Path(args.dir) if args.dir else default_leaderboard_dir()
     available = sorted(p.stem for p in folder.glob("*.csv")) if folder.is_dir() else []
     if args.dataset is None:
         datasets = available
-        if not datasets:
+        if not datasets and args.format != "html":
             print(f"no leaderboards yet in {folder}; add one with 'sbbench submit RESULTS'")
             return 0
     else:
@@ -71,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
                 f"Available: {', '.join(available) or '(none)'}"
             )
         datasets = [args.dataset]
+    if args.format == "html":
+        return _write_html(folder, datasets, args.task, Path(args.out))
     blocks = []
     for name in datasets:
         rows = read_leaderboard(leaderboard_path(name, folder))
@@ -88,4 +107,26 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("".join(blocks))
     else:
         sys.stdout.write(("" if args.format == "csv" else "\n").join(blocks))
+    return 0
+
+
+def _write_html(folder: Path, datasets: list[str], task: str | None, out: Path) -> int:
+    from sbbench.cli import CLIError
+    from sbbench.leaderboard import leaderboard_path, read_leaderboard
+    from sbbench.leaderboard._html import row_status, write_html
+
+    boards = {}
+    for name in datasets:
+        rows = read_leaderboard(leaderboard_path(name, folder))
+        boards[name] = [r for r in rows if task is None or r["task"] == task]
+    try:
+        path = write_html(boards, out)
+    except OSError as exc:
+        raise CLIError(f"cannot write {out / 'index.html'}: {exc}") from None
+    rows = [r for rs in boards.values() for r in rs]
+    ranked = sum(row_status(r)[0] for r in rows)
+    print(
+        f"wrote {path} ({len(boards)} dataset{'s' if len(boards) != 1 else ''}, "
+        f"{ranked} ranked row{'s' if ranked != 1 else ''}, {len(rows) - ranked} not ranked)"
+    )
     return 0

@@ -49,3 +49,12 @@ def test_update_rewrites_only_the_blocks(gen, tmp_path):
     assert not gen.update(path)
     with pytest.raises(ValueError, match="unknown generated block"):
         gen.render("nope")
+
+
+def test_leaderboard_page_is_current(gen):
+    """docs/leaderboard/index.html is what `sbbench leaderboard --format html` makes now."""
+    path = ROOT / "docs/leaderboard/index.html"
+    assert path.is_file(), "no docs/leaderboard/index.html; run python docs/update_generated.py"
+    assert path.read_text(encoding="utf-8") == gen.render_html(), (
+        "docs/leaderboard/index.html is stale; run python docs/update_generated.py"
+    )
