@@ -892,6 +892,5 @@ def write_html(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
-    atomic_write_bytes(path, render_html(boards, out).encode("utf-8"))
-    os.chmod(path, 0o644)  # a web page: readable by a web server (mkstemp makes it 0600)
+    atomic_write_bytes(path, render_html(boards, out).encode("utf-8"))  # umask mode
     return path
