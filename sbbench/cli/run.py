@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import math
 
-    from sbbench.training import resolve_config, run_experiment
+    from sbbench.training import check_run, resolve_config, run_experiment
 
     seeds = args.seeds if args.seeds else ([args.seed] if args.seed is not None else None)
     given = {
@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
         if not torch.cuda.is_available():
             raise ValueError("--device cuda requested but torch sees no CUDA device")
+    check_run(cfg)  # bad model/dataset/task/options: one line, before any work or file
     if not args.quiet:
         _curie_summary(cfg)
     outcome = run_experiment(cfg, args.out, quiet=args.quiet)

@@ -55,7 +55,7 @@ def names() -> list[str]:
 
 def _unknown(kind: str, value: str, valid: list[str]) -> ValueError:
     close = difflib.get_close_matches(value, valid, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = f"; did you mean {close[0]!r}?" if close else "."
     return ValueError(f"unknown {kind} {value!r}{hint} Valid: {', '.join(valid)}")
 
 

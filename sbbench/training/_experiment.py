@@ -34,7 +34,7 @@ import yaml
 from ._config import RunConfig
 from ._loop import SCORES, evaluate, train_fold
 
-__all__ = ["run_experiment", "default_out_dir", "RunOutcome"]
+__all__ = ["run_experiment", "default_out_dir", "RunOutcome", "check_run"]
 
 log = logging.getLogger("sbbench.run")
 
@@ -53,6 +53,20 @@ def default_out_dir(cfg: RunConfig) -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     name = cfg.dataset + (f"-{cfg.task}" if cfg.task else "")
     return Path("runs") / name / cfg.model / stamp
+
+
+def check_run(cfg: RunConfig) -> None:
+    """Fail fast on a bad config: model name and hyperparameters, dataset, task and
+    options are checked before any data are built or any file is written."""
+    from sbbench.datasets import get_class
+    from sbbench.models import build
+
+    cfg.validate()
+    options = dict(cfg.dataset_options)
+    if cfg.task:
+        options["task"] = cfg.task
+    get_class(cfg.dataset).check_options(**options)
+    build(cfg.model, **{"out_vectors": 1, **cfg.model_hparams})
 
 
 def _load_dataset(cfg: RunConfig):
@@ -100,7 +114,7 @@ def run_experiment(
     from sbbench.models import build
     from sbbench.testing import equivariance_error
 
-    cfg.validate()
+    check_run(cfg)
     # Default: torch's own setting (which honours OMP_NUM_THREADS), capped at 2. More
     # threads than free cores make the small per-molecule ops spin and thrash.
     torch.set_num_threads(cfg.threads or max(1, min(2, torch.get_num_threads())))

@@ -216,3 +216,23 @@ def test_evaluate_scores_and_counts_collapse():
     assert flat["sbmse"] == pytest.approx(1 / 3, rel=1e-2)
     # the paper's one-sided score of the collapsed answer is 50x lower: why it is not ranked
     assert flat["sbcd_paper"] < flat["sbmse"] / 10
+
+
+@pytest.mark.parametrize(
+    "model, dataset, message",
+    [
+        ("foo", "square", r"unknown model 'foo'\. Valid: "),
+        ("egnn", "sqare", r"unknown dataset 'sqare'\. Did you mean 'square'\?"),
+        ("egnn", "h2o_modes:asymm", r"unknown task 'asymm'"),
+    ],
+)
+def test_bad_names_fail_before_any_work_or_file(tmp_path, capsys, model, dataset, message):
+    import re
+
+    out = tmp_path / "run"
+    code = main(["run", "--model", model, "--dataset", dataset, "--out", str(out)])
+    err = capsys.readouterr()
+    assert code == 2
+    assert re.search(message, err.err), err.err
+    assert "Curie check" not in err.out  # failed before the Curie paragraph
+    assert not out.exists()  # and before any file
