@@ -72,7 +72,7 @@ def done_commands(dataset: str) -> set[str]:
 
 
 def _recorded(command: str) -> str:
-    """The command as the row records it (run rows drop nothing; see _experiment)."""
+    """The command as its row records it (shlex-joined, as the harness writes it)."""
     return shlex.join(shlex.split(command))
 
 
@@ -80,10 +80,11 @@ def _run(dataset: str, command: str, log_dir: Path) -> tuple[str, int, float]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     name = "".join(c if c.isalnum() else "_" for c in command)[:150]
     t0 = time.perf_counter()
+    argv = shlex.split(command)
     with open(log_dir / f"{name}.log", "w") as log:
-        rc = subprocess.call(shlex.split(command), cwd=ROOT, env=env, stdout=log, stderr=log)
-        if rc == 0 and command.startswith("sbbench run"):
-            out = shlex.split(command)[shlex.split(command).index("--out") + 1]
+        rc = subprocess.call(argv, cwd=ROOT, env=env, stdout=log, stderr=log)
+        if rc == 0 and argv[1] == "run":
+            out = argv[argv.index("--out") + 1]
             rc = subprocess.call(
                 ["sbbench", "submit", f"{out}/results.json"], cwd=ROOT, stdout=log, stderr=log
             )

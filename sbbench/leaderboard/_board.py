@@ -247,9 +247,8 @@ def submit(
     try:
         warnings = validate_results(results)  # includes the dataset version and sha256
         ds = results["dataset"]
-        if not any("submit will reject" in w for w in warnings):
-            _check_predictions(ds)(results)
         check_dataset_version(ds["name"], ds["version"], ds["sha256"], ds.get("options"))
+        _check_predictions(results)
         row = row_from_results(results)
     except ValueError as exc:
         raise SubmissionRejected(str(exc)) from None
@@ -282,25 +281,19 @@ def submit(
     return Submission(row=row, path=path, warnings=warnings)
 
 
-def _check_predictions(ds: Mapping[str, Any]):
-    """The check of stored predictions against the dataset (none for a version pinned
-    as 'any content' or a name the registry does not know: no data the current code
-    can build)."""
-    from sbbench.datasets import names
+def _check_predictions(results: Mapping[str, Any]) -> None:
+    """Check the stored predictions against the dataset they name (skipped for a version
+    pinned as 'any content' or a name the registry does not know: there are no data the
+    current code can build)."""
+    from sbbench.datasets import load, names
 
     from ._results import check_against_dataset
     from ._versions import known_dataset_versions
 
-    unknown = ds["name"] not in names()
-    if unknown or known_dataset_versions(ds["name"]).get(ds["version"], {}) is None:
-        return lambda results: None
-
-    def check(results: Mapping[str, Any]) -> None:
-        from sbbench.datasets import load
-
-        check_against_dataset(results, load(ds["name"], **dict(ds.get("options") or {})))
-
-    return check
+    ds = results["dataset"]
+    if ds["name"] not in names() or known_dataset_versions(ds["name"])[ds["version"]] is None:
+        return
+    check_against_dataset(results, load(ds["name"], **dict(ds.get("options") or {})))
 
 
 def _sig(x: float) -> float:

@@ -30,6 +30,7 @@ from ._validate import (
     check_finite,
     check_ops,
     is_numpy,
+    segment_ids,
     to_tensor,
     warn_missing_identity,
 )
@@ -168,10 +169,7 @@ def _from_lists(pred, target, ops):
         if oi.dim() != 3:
             raise ValueError(f"ops[{i}] must have shape (G, 3, 3), got {tuple(oi.shape)}")
 
-    def seg(xs):
-        return torch.cat([torch.full((len(x),), i, dtype=torch.long) for i, x in enumerate(xs)])
-
-    return torch.cat(p), torch.cat(t), torch.cat(o), seg(p), seg(t), seg(o)
+    return torch.cat(p), torch.cat(t), torch.cat(o), segment_ids(p), segment_ids(t), segment_ids(o)
 
 
 def sbcd_batch(

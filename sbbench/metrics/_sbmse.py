@@ -38,6 +38,7 @@ from ._validate import (
     check_finite,
     check_ops,
     is_numpy,
+    segment_ids,
     to_tensor,
     warn_missing_identity,
 )
@@ -209,10 +210,7 @@ def _from_lists(pred, y, ops, perms):
         flat.append(qk.reshape(-1) + start)
         start += len(pk)
 
-    def seg(xs):
-        return torch.cat([torch.full((len(x),), i, dtype=torch.long) for i, x in enumerate(xs)])
-
-    return torch.cat(p), torch.cat(t), torch.cat(o), torch.cat(flat), seg(p), seg(o)
+    return torch.cat(p), torch.cat(t), torch.cat(o), torch.cat(flat), segment_ids(p), segment_ids(o)
 
 
 def sbmse_batch(

@@ -37,6 +37,11 @@ def is_numpy(*arrays: Any) -> bool:
     return not isinstance(arrays[0], torch.Tensor)
 
 
+def segment_ids(parts: list[torch.Tensor]) -> torch.Tensor:
+    """Sample index of every row of ``torch.cat(parts)`` (a PyG-style batch vector)."""
+    return torch.cat([torch.full((len(x),), i, dtype=torch.long) for i, x in enumerate(parts)])
+
+
 def check_cloud(t: torch.Tensor, name: str) -> None:
     """A point cloud is a finite (N, D) array with N >= 1 and D >= 1."""
     if t.dim() != 2:
