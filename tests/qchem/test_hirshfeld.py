@@ -92,7 +92,9 @@ def test_dipole_field_is_symmetric_for_symmetric_structure(atoms, generators):
         np.testing.assert_allclose(res.hirshfeld_charges, res.hirshfeld_charges[perm], atol=1e-4)
 
 
-@pytest.mark.parametrize(("name", "charge"), [("CH3OH", 0), ("NH4+", 1), ("HCOOH", 0)])
+@pytest.mark.parametrize(
+    ("name", "charge"), [("CH3OH", 0), ("NH4+", 1), ("HCOOH", 0), ("SH2", 0), ("CH3Cl", 0)]
+)
 def test_charges_sum_to_molecular_charge(name, charge):
     if name == "NH4+":
         ch4 = molecule("CH4")
@@ -105,15 +107,18 @@ def test_charges_sum_to_molecular_charge(name, charge):
     assert abs(res.n_electrons_grid - (atoms.numbers.sum() - charge)) < 1e-3
 
 
-@pytest.mark.parametrize("name", ["CH3OH", "HCOOH", "CH3CHO"])
+@pytest.mark.parametrize("name", ["CH3OH", "HCOOH", "CH3CHO", "CH3SH", "CH3Cl"])
 def test_atomic_dipoles_reconstruct_scf_dipole(name):
+    """sum_A (q_A R_A + mu_A) is the SCF dipole: exact for any partition of the grid
+    density, so the residual is the grid's integration error (measured 4e-7 to 4e-5
+    e·bohr), not a 2 % tolerance that a wrong sign of mu_A on a small atom could pass."""
     atoms = molecule(name)
     rng = np.random.default_rng(7)
     pos = atoms.positions + rng.normal(scale=0.03, size=atoms.positions.shape) + [0.3, -0.2, 0.5]
     res = pbe0_hirshfeld(atoms.numbers, pos)
     recon = _reconstructed_dipole(res)
     assert np.linalg.norm(res.dipole) > 0.1  # a genuinely polar molecule
-    assert np.linalg.norm(recon - res.dipole) <= 0.02 * np.linalg.norm(res.dipole)
+    assert np.linalg.norm(recon - res.dipole) <= 1e-4
 
 
 def test_atomic_dipoles_rotate_with_the_molecule():
@@ -128,13 +133,23 @@ def test_atomic_dipoles_rotate_with_the_molecule():
     assert np.abs(a.atomic_dipoles).max() > 0.05
 
 
-def test_free_atom_density_is_normalised_and_decaying():
-    r = np.geomspace(1e-4, 30.0, 4000)
-    for z in (1, 6, 7, 8):
-        rho = free_atom_density(z, r)
-        n = np.trapezoid(4 * np.pi * r**2 * rho, r)
-        assert abs(n - z) < 2e-3, (z, n)
-        assert np.all(np.diff(rho[r > 2.0]) < 0)
+@pytest.mark.parametrize("z", [1, 6, 7, 8, 16, 17])  # every element of QM7-X
+def test_free_atom_density_is_normalised_and_decaying(z):
+    """The interpolated pro-atom integrates to Z (measured |N - Z| <= 1.3e-5 with 8000
+    radii; 400 radii lost 1.75e-3 e for O and 3.6e-3 e for Cl between table points)."""
+    x = np.linspace(np.log(1e-6), np.log(40.0), 400_001)  # a quadrature much finer than the table
+    r = np.exp(x)
+    rho = free_atom_density(z, r)
+    n = np.trapezoid(4 * np.pi * r**3 * rho, x)  # dr = r d(ln r)
+    assert abs(n - z) < 3e-5, (z, n)
+    assert np.all(np.diff(rho[r > 2.0]) < 0)
+
+
+def test_free_atom_table_covers_rows_one_to_three():
+    for z in range(1, 19):
+        assert free_atom_density(z, np.array([1.0]))[0] > 0
+    with pytest.raises(ValueError, match="Z=19"):
+        free_atom_density(19, np.array([1.0]))
 
 
 def test_rejects_open_shell_and_bad_shapes():
