@@ -4,8 +4,10 @@ Run after bumping a dataset's ``version`` (its ``build`` changed), from the repo
 root: ``python datasets/pin_sha256.py``. The leaderboard accepts a result only on data
 with the pinned sha256 for its (dataset, version, options); tests/leaderboard/test_pins.py
 fails when the data the code builds differ from the pin of the same version, i.e. when
-the data changed without a version bump. Only options a user gets by default are pinned
-(each task with default options; QM7-X: the shipped reference set).
+the data changed without a version bump. Pinned: each task with default options, plus the
+shipped option variants listed in SHIPPED (H2O direction targets; QM7-X: the shipped
+reference set). Pins of retired versions are kept as they are, so rows made on them
+stay checkable.
 """
 
 from __future__ import annotations
@@ -16,12 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "sbbench" / "leaderboard" / "_pins.py"
 
-#: (dataset, load options) pinned; tasks are expanded from the dataset class.
+#: (dataset, load options) pinned; each is expanded over the dataset class's tasks.
 SHIPPED = {
     "square": [{}],
     "square_order_param": [{}],
-    "h2o_modes": None,
-    "shapes": None,
+    "h2o_modes": [{"targets": "displacement"}, {"targets": "direction"}],
+    "shapes": [{}],
     "charged_particle": [{}],
     "qm7x": [{"source": "reference"}],
 }
@@ -30,12 +32,16 @@ SHIPPED = {
 def compute() -> dict[str, dict[str, dict[str, str]]]:
     from sbbench.datasets import get_class, load
     from sbbench.leaderboard import dataset_sha256
+    from sbbench.leaderboard._pins import PINS
     from sbbench.leaderboard._versions import options_key
 
     pins: dict[str, dict[str, dict[str, str]]] = {}
     for name, variants in SHIPPED.items():
         cls = get_class(name)
-        variants = variants if variants is not None else [{"task": t} for t in cls.tasks]
+        retired = {v: p for v, p in PINS.get(name, {}).items() if v != str(cls.version)}
+        pins[name] = dict(retired)
+        if cls.tasks:
+            variants = [{**v, "task": t} for v in variants for t in cls.tasks]
         for opts in variants:
             ds = load(name, **opts)
             pins.setdefault(name, {}).setdefault(str(cls.version), {})[options_key(ds.options)] = (

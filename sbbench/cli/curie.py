@@ -9,6 +9,7 @@ the group pairs involved, and the equivariant floor at exact symmetry
 Examples:
   sbbench curie square
   sbbench curie h2o_modes:asym
+  sbbench curie h2o_modes:asym --option targets=direction
   sbbench curie qm7x --json
 """
 
@@ -27,7 +28,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1e-2,
         help="relative tolerance on the target when testing an operation (default 1e-2)",
     )
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="dataset option (repeatable), e.g. targets=direction; VALUE is parsed as YAML",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def parse_options(items: list[str]) -> dict:
+    """``["targets=direction", "n_samples=4"]`` -> ``{"targets": "direction", "n_samples": 4}``."""
+    import yaml
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--option must be KEY=VALUE, got {item!r}")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.target_tol > 0:
         raise ValueError(f"--target-tol must be > 0, got {args.target_tol}")
-    report = curie_check(load(args.dataset), name=args.dataset, target_tol=args.target_tol)
+    options = parse_options(args.option)
+    ds = load(args.dataset, **options)
+    name = args.dataset + "".join(f" {k}={v}" for k, v in options.items())
+    report = curie_check(ds, name=name, target_tol=args.target_tol)
     if args.json:
         data = dataclasses.asdict(report)
         data["fraction_breaking"] = report.fraction_breaking

@@ -12,10 +12,16 @@ Source of the modes
 Construction (as in the paper)
     ``n_samples`` (default 2) copies of the molecule, each rotated by its own
     random rotation (``seed``) and centred at the centroid of its positions
-    (Å). Target ``y`` (3, 3): the Cartesian displacement vector of the chosen
-    mode on each atom (dimensionless; sum_i |d_i|^2 = 1), rotated with the
-    molecule. Models get ``z`` and ``pos`` only (edges are the model's choice;
-    the paper uses a fully connected graph).
+    (Å). Target ``y`` (3, 3), rotated with the molecule, by ``targets``:
+
+    * ``"displacement"`` (default): the Cartesian displacement vector d_i of
+      the chosen mode on each atom (dimensionless; sum_i |d_i|^2 = 1), in
+      which oxygen carries under 0.5 % of the norm;
+    * ``"direction"``: d_i / |d_i|, a unit vector per atom -- SANN Sec. 6.2's
+      "the node labels are the directional vectors of the motions".
+
+    Models get ``z`` and ``pos`` only (edges are the model's choice; the paper
+    uses a fully connected graph).
 
 Tasks and symmetry (input: C2v)
     ``sym`` (A1) and ``bend`` (A1): the target is invariant under all four
@@ -84,7 +90,8 @@ class H2OModes(SBDataset):
     """Two randomly rotated H2O molecules labelled by one normal mode (SANN Table 2)."""
 
     tasks = ("sym", "bend", "asym")
-    defaults: ClassVar[dict[str, Any]] = {"n_samples": 2, "seed": 0}
+    defaults: ClassVar[dict[str, Any]] = {"n_samples": 2, "seed": 0, "targets": "displacement"}
+    targets = ("displacement", "direction")
     protocol = "same"
     version = 2  # 2: samples carry sym_perms (atom permutations of sym_ops)
     tol = 0.01
@@ -92,6 +99,7 @@ class H2OModes(SBDataset):
     @classmethod
     def validate(cls, opts: dict[str, Any]) -> None:
         cls._require(opts, "n_samples", opts["n_samples"] >= 1, "a positive integer")
+        cls._require(opts, "targets", opts["targets"] in cls.targets, f"one of {cls.targets}")
 
     @property
     def raw_file_names(self) -> list[str]:
@@ -121,6 +129,8 @@ class H2OModes(SBDataset):
         z = np.asarray(ref["numbers"], dtype=np.int64)
         pos0 = np.asarray(ref["positions"], dtype=np.float64)
         mode = np.asarray(ref["modes"][self.options["task"]]["vector"], dtype=np.float64)
+        if self.options["targets"] == "direction":
+            mode = mode / np.linalg.norm(mode, axis=1, keepdims=True)
         rng = np.random.default_rng(self.options["seed"])
         out = []
         for idx in range(self.options["n_samples"]):

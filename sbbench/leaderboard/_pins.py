@@ -11,13 +11,22 @@ PINS: dict[str, dict[str, dict[str, str]]] = {
     },
     "h2o_modes": {
         "2": {
-            '{"n_samples":2,"seed":0,"task":"asym"}': (
+            '{"n_samples":2,"seed":0,"targets":"direction","task":"asym"}': (
+                "5dd9c5774e2e015dcafe00e2b89f208a461bcb433e4cde90a7558ecc731ec0da"
+            ),
+            '{"n_samples":2,"seed":0,"targets":"direction","task":"bend"}': (
+                "5e1d8172f8b51e76be7cdb15ca4248a17f96c8c01a042c216c8cc75b67cc55ac"
+            ),
+            '{"n_samples":2,"seed":0,"targets":"direction","task":"sym"}': (
+                "3a6321d6b995dcfac1b3a6add2aa4dbf1ade6cba05c799ef8a60271761ab137e"
+            ),
+            '{"n_samples":2,"seed":0,"targets":"displacement","task":"asym"}': (
                 "2ad73c3da44b4f4482c3e96b62694dc4367a68dce4bfdad1c22b7e22d426df19"
             ),
-            '{"n_samples":2,"seed":0,"task":"bend"}': (
+            '{"n_samples":2,"seed":0,"targets":"displacement","task":"bend"}': (
                 "5fd9ef58e5e6e1bddac32239e1d5318c9696bf613c4a2e272e38c831d41dfa14"
             ),
-            '{"n_samples":2,"seed":0,"task":"sym"}': (
+            '{"n_samples":2,"seed":0,"targets":"displacement","task":"sym"}': (
                 "bc51228ff7199b1a7c9b6818a8b8b44a327382e30eacacbfce436c052eb6b71a"
             ),
         },

@@ -9,7 +9,8 @@ only if the data are the data the current code builds:
   :mod:`sbbench.datasets` (the harness records exactly ``str(cls.version)``), or a retired
   version listed in :data:`DATASET_VERSIONS` with ``None`` (accepted as is, e.g. for
   tests of the leaderboard itself);
-* the sha256 equals the pin of :data:`DATASET_VERSIONS` for ``(version, options)`` if
+* the sha256 equals the pin of :data:`DATASET_VERSIONS` for ``(version, options)``
+  (options added since the result was made take their defaults, :func:`with_defaults`) if
   there is one (every shipped dataset and task is pinned; a test fails when the data
   change without a version bump); otherwise the dataset is built with ``options`` by the
   current code (cached) and its sha256 must match (e.g. the official QM7-X files, which
@@ -34,6 +35,7 @@ __all__ = [
     "check_dataset_version",
     "options_key",
     "built_sha256",
+    "with_defaults",
 ]
 
 
@@ -82,6 +84,25 @@ def known_dataset_versions(name: str) -> dict[str, dict[str, str] | None]:
     return versions
 
 
+def with_defaults(name: str, version: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``options`` with the current defaults filled in for options added since.
+
+    A dataset may gain an option whose default builds the data it built before (e.g.
+    h2o_modes' ``targets="displacement"``); results recorded before it existed name the
+    same data, so their key gets the default. Only for the dataset's current version.
+    """
+    from sbbench.datasets import get_class
+
+    opts = dict(options or {})
+    try:
+        cls = get_class(name)
+    except ValueError:
+        return opts
+    if version != str(cls.version):
+        return opts
+    return {**cls.defaults, **opts}
+
+
 def built_sha256(name: str, options: Mapping[str, Any] | None) -> str:
     """sha256 of the data the current code builds for ``name`` with ``options``."""
     from sbbench.datasets import load
@@ -107,7 +128,7 @@ def check_dataset_version(
     pins = versions[version]
     if pins is None:
         return
-    key = options_key(options)
+    key = options_key(with_defaults(name, version, options))
     expected = pins.get(key)
     if expected is None:
         try:

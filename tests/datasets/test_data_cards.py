@@ -57,6 +57,22 @@ def test_h2o_card_numbers():
     for mode in read_modes()["modes"].values():
         assert f"{mode['frequency_cm-1']:.1f}" in text
     assert "**0.014967**" in text and "**0.23139**" in text  # also asserted in test_h2o_modes
+    assert "**0.83682**" in text and "**0.55788**" in text  # direction targets, likewise
+
+
+def test_h2o_card_states_the_direction_target_pins_and_floors(sb_root):
+    from sbbench.curie import curie_check
+    from sbbench.leaderboard._pins import PINS
+    from sbbench.leaderboard._versions import options_key
+
+    text = card("h2o_modes")
+    version = str(sd.get_class("h2o_modes").version)
+    for task in ("sym", "bend", "asym"):
+        ds = sd.load(f"h2o_modes:{task}", root=sb_root, targets="direction")
+        sha = PINS["h2o_modes"][version][options_key(ds.options)]
+        floor = curie_check(ds).floor_sbmse
+        shown = "0" if floor < 1e-9 else f"{floor:.5g}"
+        assert f'| {task}, `targets="direction"` | `{sha[:16]}` | **{shown}** |' in text
 
 
 VERSIONED = {

@@ -153,3 +153,64 @@ def test_seeded(sb_root):
     c = sd.load("h2o_modes:bend", root=sb_root, n_samples=4, seed=10)
     assert len(a) == 4 and torch.equal(a[3].pos, b[3].pos) and torch.equal(a[3].y, b[3].y)
     assert not torch.allclose(a[3].pos, c[3].pos)
+
+
+#: documented in datasets/h2o_modes/README.md (asym on per-atom unit vectors)
+ASYM_DIRECTION_OPTIMUM = {"paper": 0.836816, "default": 0.557877, "sbmse": 1.0}
+
+
+def test_direction_targets_are_unit_vectors_along_the_displacements(sb_root):
+    for task in ("sym", "bend", "asym"):
+        disp = sd.load(f"h2o_modes:{task}", root=sb_root)
+        unit = sd.load(f"h2o_modes:{task}", root=sb_root, targets="direction")
+        for a, b in zip(disp, unit, strict=True):
+            assert torch.equal(a.pos, b.pos) and torch.equal(a.sym_ops, b.sym_ops)
+            y, u = a.y.double().numpy(), b.y.double().numpy()
+            np.testing.assert_allclose(np.linalg.norm(u, axis=1), 1.0, atol=1e-6)
+            # parallel and same sense: u_i = d_i / |d_i|
+            np.testing.assert_allclose(u * np.linalg.norm(y, axis=1, keepdims=True), y, atol=1e-6)
+    with pytest.raises(ValueError, match="targets='unit' must be one of"):
+        sd.load("h2o_modes:asym", root=sb_root, targets="unit")
+
+
+def test_direction_floor_by_least_squares_over_the_equivariant_subspace(sb_root):
+    """Second derivation of the floors (an oracle that shares no code with curie or
+    best_equivariant_score): an equivariant output of a C2v input has the O vector on the
+    C2 axis and the H vectors mirror images in the molecular plane, 3 parameters; the
+    best SBMSE there is a linear least-squares fit, and for B2 targets it is 0 (the
+    projection of y onto that space vanishes), so the floor is mean |y_i|^2 / 3."""
+    from sbbench.curie import curie_check
+    from sbbench.metrics import sbmse
+
+    for targets, floor in (("direction", 1.0), ("displacement", 1.0 / 3.0)):
+        ds = sd.load("h2o_modes:asym", root=sb_root, targets=targets)
+        d = ds[0]
+        pos = d.pos.double().numpy()
+        y = d.y.double().numpy()
+        c = pos - pos.mean(0)
+        axis = c[0] / np.linalg.norm(c[0])  # O lies on the C2 axis through the centroid
+        h_rel = c[1] - (c[1] @ axis) * axis
+        e = h_rel / np.linalg.norm(h_rel)  # in-plane, perpendicular to the axis
+        # basis of equivariant outputs: (O along axis), (H both along axis), (H +-e)
+        basis = np.zeros((3, 3, 3))
+        basis[0, 0] = axis
+        basis[1, 1], basis[1, 2] = axis, axis
+        basis[2, 1], basis[2, 2] = e, -e
+        coef = np.linalg.lstsq(basis.reshape(3, -1).T, y.ravel(), rcond=None)[0]
+        best = np.einsum("k,kij->ij", coef, basis)
+        assert np.abs(best).max() < 1e-6  # B2 has no component in the A1 space
+        ops = d.sym_ops.double()
+        perms = d.sym_perms.view(len(ops), -1)
+        ls_floor = float(sbmse(torch.as_tensor(best), d.y.double(), ops, perms))
+        assert ls_floor == pytest.approx(floor, rel=1e-5)  # SBMSE: mean over atoms of |.|^2
+        assert float(curie_check(ds).floor_sbmse) == pytest.approx(ls_floor, rel=1e-6)
+
+
+def test_direction_floor_in_the_paper_convention(sb_root):
+    ds = sd.load("h2o_modes:asym", root=sb_root, targets="direction")
+    d = ds[0]
+    pos, y, ops = (t.double().numpy() for t in (d.pos, d.y, d.sym_ops))
+    paper, _ = sd.best_equivariant_score(pos, y, ops, n_random=6, **PAPER)
+    default, _ = sd.best_equivariant_score(pos, y, ops, n_random=6, **DEFAULT)
+    assert paper == pytest.approx(ASYM_DIRECTION_OPTIMUM["paper"], abs=1e-5)
+    assert default == pytest.approx(ASYM_DIRECTION_OPTIMUM["default"], abs=1e-5)
