@@ -88,3 +88,14 @@ def test_summary_reads_the_rows_a_table_submitted(tmp_path, capsys):
     assert f"| egnn | square | cd | 0.251 | {paper_conv} | {sbmse} |" in text
     assert "| egnn | square | sbmse | 0.251 | nan ± nan | nan ± nan |" in text
     assert text.count("(not run)") == len(TABLES["sann-table1"]) - 1
+
+
+def test_direction_tables_mirror_tables_2_and_7_on_unit_vector_targets():
+    from sbbench.reproduce import TABLES
+
+    for base in ("sann-table2", "sann-table7"):
+        plain, direction = TABLES[base], TABLES[f"{base}-direction"]
+        assert [s.key for s in direction] == [s.key for s in plain]
+        assert [s.paper for s in direction] == [s.paper for s in plain]
+        for spec in direction:
+            assert dict(spec.overrides)["dataset_options"] == {"targets": "direction"}
