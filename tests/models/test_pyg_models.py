@@ -54,13 +54,48 @@ def test_dimenet_linear_molecule_has_finite_second_derivatives():
             assert torch.isfinite(p.grad).all()
 
 
+def _complete_graph(pos, cutoff):
+    """Every ordered pair (j -> i), j != i, closer than ``cutoff``, by a double loop."""
+    n = len(pos)
+    pairs = [
+        (j, i)
+        for j in range(n)
+        for i in range(n)
+        if i != j and float((pos[i] - pos[j]).norm()) < cutoff
+    ]
+    return torch.tensor(pairs, dtype=torch.long).T
+
+
 def test_dimenet_molecular_forward_sums_atom_outputs():
+    from torch_geometric.utils import scatter
+
     torch.manual_seed(0)
     model = build("dimenet++", hidden=8, layers=1).double()
-    data = to_dtype(random_molecules((4, 3)), torch.float64)
-    total = model.net(data.z, data.pos, data.batch)
-    assert total.shape == (2, 8)
+    data = to_dtype(random_molecules((4, 3, 5)), torch.float64)
+    net = model.net
+    total = net(data.z, data.pos, data.batch)
+    assert total.shape == (3, 8)
     assert torch.isfinite(total).all() and total.abs().max().item() > 0
+    # each molecule alone, on a graph built here: the sum over its atoms' outputs
+    atoms = []
+    for k in range(3):
+        m = data.batch == k
+        p = net.atom_outputs(data.z[m], data.pos[m], _complete_graph(data.pos[m], net.cutoff))
+        assert p.shape == (int(m.sum()), 8)
+        atoms.append(p)
+    torch.testing.assert_close(
+        total, torch.stack([p.sum(0) for p in atoms]), rtol=1e-10, atol=1e-12
+    )
+    # the batched per-atom outputs, scatter-summed per molecule
+    per_atom = torch.cat(atoms)
+    torch.testing.assert_close(
+        total, scatter(per_atom, data.batch, dim=0, reduce="sum"), rtol=1e-10, atol=1e-12
+    )
+    # a molecular sum: invariant under permuting the atoms within each molecule
+    perm = torch.cat([torch.nonzero(data.batch == k).flatten().flip(0) for k in range(3)])
+    torch.testing.assert_close(
+        net(data.z[perm], data.pos[perm], data.batch[perm]), total, rtol=1e-10, atol=1e-12
+    )
 
 
 def test_numerical_spherical_basis_matches_scipy():
