@@ -7,7 +7,13 @@ from torch_geometric.data import Batch, Data
 from sbbench.models import build
 from sbbench.models.relaxed_e3nn import describe, theta_irreps
 from sbbench.symmetry import detect
-from sbbench.testing import equivariance_error, to_dtype
+from sbbench.testing import (
+    assert_equivariant,
+    equivariance_error,
+    random_orthogonal,
+    to_dtype,
+    transform_batch,
+)
 
 from ._data import cube, random_molecules
 from ._zoo import make
@@ -132,11 +138,37 @@ def test_describe_validates_shapes():
         describe({"0e": torch.ones(1, 1), "2e": torch.ones(1, 3)})
 
 
+def _check_node_vec_and_attr(model, data):
+    """``node_vec``/``node_attr`` change the output; equivariant iff node_vec rotates along."""
+    model.eval()
+    with torch.no_grad():
+        out = model(data)
+        scale = float(out.abs().max())
+        assert scale > 0 and torch.isfinite(out).all()
+        for key in ("node_vec", "node_attr"):  # the inputs are used
+            other = data.clone()
+            other[key] = torch.randn(data[key].shape, generator=torch.Generator().manual_seed(1))
+            other[key] = other[key].to(data[key].dtype)
+            assert float((model(other) - out).abs().max()) > 1e-3 * scale, key
+        # the velocities rotate with the molecule: equivariant (sbbench.testing moves both)
+        assert_equivariant(model, data, tol=1e-6)
+        # ... and node_vec is used as a vector: held fixed while the molecule rotates, the
+        # output is no longer the rotated one
+        rot = random_orthogonal(3, data.pos.dtype, improper=False)
+        moved = transform_batch(data, rot)
+        moved.node_vec = data.node_vec
+        assert float((model(moved) - out @ rot.T).abs().max()) > 1e-3 * scale
+
+
 def test_relaxed_e3nn_accepts_node_attr_and_velocities():
-    model = build("relaxed_e3nn", hidden=4, layers=1, node_attr_dim=2)
-    data = random_molecules((3,), node_vec=True)
-    data.node_attr = torch.randn(3, 2)
-    assert model(data).shape == (3, 3)
+    torch.manual_seed(0)
+    model = build("relaxed_e3nn", hidden=4, layers=1, node_attr_dim=2).double()
+    data = to_dtype(random_molecules((5, 4), node_vec=True), torch.float64)
+    data.node_attr = torch.randn(9, 2, dtype=torch.float64)
+    assert model(data).shape == (9, 3)
+    # theta starts scalar-only (test_initial_theta_scalar_only_and_regularization), so the
+    # freshly built model is exactly equivariant
+    _check_node_vec_and_attr(model, data)
 
 
 def test_edge_tensor_product_equals_e3nn_uvu():

@@ -8,7 +8,14 @@ from torch_geometric.data import Batch, Data
 
 from sbbench.models import build
 from sbbench.symmetry import detect
-from sbbench.testing import equivariance_error, relaxed_equivariance_error, to_dtype
+from sbbench.testing import (
+    assert_equivariant,
+    equivariance_error,
+    random_orthogonal,
+    relaxed_equivariance_error,
+    to_dtype,
+    transform_batch,
+)
 
 from ._data import random_molecules, square
 from ._zoo import make
@@ -100,9 +107,35 @@ def test_cutoff_rejected_and_symmetry_class():
     assert build("sann", hidden=8, layers=1).symmetry_class == "relaxed-equivariant"
 
 
+def _check_node_vec_and_attr(model, data):
+    """``node_vec``/``node_attr`` change the output; equivariant iff node_vec rotates along."""
+    model.eval()
+    with torch.no_grad():
+        out = model(data)
+        scale = float(out.abs().max())
+        assert scale > 0 and torch.isfinite(out).all()
+        for key in ("node_vec", "node_attr"):  # the inputs are used
+            other = data.clone()
+            other[key] = torch.randn(data[key].shape, generator=torch.Generator().manual_seed(1))
+            other[key] = other[key].to(data[key].dtype)
+            assert float((model(other) - out).abs().max()) > 1e-3 * scale, key
+        # the velocities rotate with the molecule: equivariant (sbbench.testing moves both)
+        assert_equivariant(model, data, tol=1e-6)
+        # ... and node_vec is used as a vector: held fixed while the molecule rotates, the
+        # output is no longer the rotated one
+        rot = random_orthogonal(3, data.pos.dtype, improper=False)
+        moved = transform_batch(data, rot)
+        moved.node_vec = data.node_vec
+        assert float((model(moved) - out @ rot.T).abs().max()) > 1e-3 * scale
+
+
 def test_handles_velocities_and_attributes():
-    model = build("sann", hidden=8, layers=1, node_attr_dim=1)
-    data = random_molecules((3, 2), node_vec=True)
-    data.node_attr = torch.randn(5, 1)
+    torch.manual_seed(0)
+    model = build("sann", hidden=8, layers=1, node_attr_dim=1).double()
+    # 5 and 4 generic atoms: Sym(x) = C1, where SANN is exactly equivariant (2 or 3 atoms
+    # always have a mirror plane, where it is only relaxed-equivariant)
+    data = to_dtype(random_molecules((5, 4), node_vec=True), torch.float64)
+    data.node_attr = torch.randn(9, 1, dtype=torch.float64)
     out = model(data)
-    assert out.shape == (5, 3) and np.isfinite(out.detach().numpy()).all()
+    assert out.shape == (9, 3) and np.isfinite(out.detach().numpy()).all()
+    _check_node_vec_and_attr(model, data)
