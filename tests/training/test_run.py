@@ -177,14 +177,46 @@ def test_cli_quick_run(tmp_path, capsys):
 
 
 def test_relaxed_weights_are_reported_and_plotted(tmp_path):
-    """A relaxed_e3nn run logs what its relaxed weights say and writes theta.png; others do not."""
+    """A relaxed_e3nn run logs what its relaxed weights say and writes theta.png; others do not.
+
+    The logged report is describe() of the trained first (seed, fold) model, rebuilt
+    here from its checkpoint, and its numbers are those of that model's theta.
+    """
+    from sbbench.models import build
+    from sbbench.models.relaxed_e3nn import describe, theta_irreps
+
     hp = {"hidden": 4, "layers": 1, "lmax": 1, "l_relaxed": 2}
     cfg = _cfg(model="relaxed_e3nn", folds=1, model_hparams=hp)
-    run_experiment(cfg, tmp_path / "relaxed", quiet=True)
-    assert (tmp_path / "relaxed" / "theta.png").stat().st_size > 0
-    assert "relaxed weights" in (tmp_path / "relaxed" / "run.log").read_text()
+    out = tmp_path / "relaxed"
+    run_experiment(cfg, out, quiet=True)
+    assert (out / "theta.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    header = "relaxed weights (first seed/fold; figure theta.png):\n"
+    text = (out / "run.log").read_text()
+    assert text.count(header) == 1
+    logged = text.split(header)[1].splitlines()
+    logged = logged[: next(i for i, line in enumerate(logged) if not line.startswith("layer "))]
+
+    model = build("relaxed_e3nn", out_vectors=1, **hp)
+    model.load_state_dict(torch.load(out / "checkpoints" / f"seed{cfg.seeds[0]}_fold0.pt"))
+    theta = model.relaxed_weights()
+    assert "\n".join(logged) == str(describe(theta))
+    # what the log says, read against theta itself: every irrep of eq. 5 up to l_relaxed,
+    # one line per convolution, the norms and the dominant non-scalar irrep
+    assert list(theta) == [str(ir) for _, ir in theta_irreps(hp["l_relaxed"])]
+    assert len(logged) == hp["layers"] + 1
+    for layer, line in enumerate(logged):
+        assert line.startswith(f"layer {layer}: |theta| ")
+        cells = line.split("|theta| ")[1].split(";")[0].split(", ")
+        norms = dict(cell.split("=") for cell in cells)
+        assert list(norms) == list(theta)
+        for k, v in theta.items():
+            assert float(norms[k]) == pytest.approx(float(v[layer].norm()), rel=5e-3, abs=1e-12)
+        nonscalar = {k: float(v[layer].norm()) for k, v in theta.items() if k != "0e"}
+        assert f"dominant non-scalar {max(nonscalar, key=nonscalar.get)};" in line
+
     run_experiment(_cfg(folds=1), tmp_path / "egnn", quiet=True)
     assert not (tmp_path / "egnn" / "theta.png").exists()
+    assert "relaxed weights" not in (tmp_path / "egnn" / "run.log").read_text()
 
 
 def test_evaluate_scores_and_counts_collapse():
