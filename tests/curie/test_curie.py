@@ -57,6 +57,7 @@ def test_charged_particle_breaks_by_external_fields():
     assert report.floor_sbcd == pytest.approx(2 * 0.27709, rel=1e-3)
 
 
+@pytest.mark.slow  # ~11 s: processes and checks the 742 QM7-X reference samples
 def test_qm7x_reference_set_near_threshold_groups():
     """Every QM7-X reference sample is checked (it once failed: 26 of D8h's 32 operations
     passed the target tolerance, not a group); target groups are subgroups of the input's,

@@ -51,6 +51,7 @@ def test_update_rewrites_only_the_blocks(gen, tmp_path):
         gen.render("nope")
 
 
+@pytest.mark.slow  # ~10 s: renders the whole leaderboard page
 def test_leaderboard_page_is_current(gen):
     """docs/leaderboard/index.html is what `sbbench leaderboard --format html` makes now."""
     path = ROOT / "docs/leaderboard/index.html"

@@ -583,6 +583,7 @@ def test_console_errors_are_caught(browser, tmp_path):
     assert "missing.png" in errors and "boom" in errors and "nope" in errors
 
 
+@pytest.mark.slow  # ~8 s: the page of every committed row in Chromium
 @browser_only
 def test_committed_leaderboards_page_and_screenshot(browser, tmp_path):
     committed = sorted((ROOT / "leaderboards").glob("*.csv"))

@@ -25,6 +25,7 @@ def pair_forces(data) -> torch.Tensor:
 CONFIGS = EQUIVARIANT + RELAXED + [("egnn+mlp", {}), ("painn+noise", {"noise_std": 0.001})]
 
 
+@pytest.mark.slow  # 2-10 s per model, ~45 s in all (single-threaded)
 @pytest.mark.parametrize("cfg", CONFIGS, ids=label)
 def test_overfits_tiny_batch(cfg):
     name, hp = cfg

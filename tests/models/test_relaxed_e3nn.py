@@ -70,6 +70,7 @@ def _train_cube_to_prism(layers, steps):
     return model, data, first, loss.item()
 
 
+@pytest.mark.slow  # ~7 s (trains)
 def test_cube_to_prism_learns_the_eg_factor_along_the_axis(tmp_path):
     """Relaxed-E(3) paper Sec. 5.1 / Table 4: theta^{2e} ~ a(2z^2 - x^2 - y^2)."""
     model, data, first, last = _train_cube_to_prism(layers=1, steps=150)

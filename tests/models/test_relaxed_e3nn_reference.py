@@ -89,6 +89,7 @@ def test_same_outputs_on_a_single_isolated_atom():
     assert torch.allclose(new(data), ref(data), atol=1e-12, rtol=0)
 
 
+@pytest.mark.slow  # ~6 s
 def test_old_checkpoint_loads_and_wrong_layout_fails_clearly(tmp_path):
     torch.manual_seed(0)
     ref = v1.RelaxedE3NN(hidden=8, layers=2, lmax=1, l_relaxed=2)

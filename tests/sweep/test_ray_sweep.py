@@ -16,6 +16,8 @@ from sbbench.training import run_experiment
 
 ray = pytest.importorskip("ray")
 
+pytestmark = pytest.mark.slow  # Ray starts in ~8 s; the grid test takes ~30 s
+
 TINY = Path(__file__).resolve().parents[2] / "baselines" / "grids" / "tiny.yaml"
 
 
