@@ -26,6 +26,10 @@ minimises, giving :math:`\frac{1}{N}\sum_i \lVert y_i - \bar y_i \rVert^2`. A fl
 zero means a strictly equivariant model cannot reach a perfect score. The projection is the best
 equivariant output in the least-squares sense; for CD/SBCD the true optimum
 can be a little lower (``sbbench.datasets.best_equivariant_score`` searches for it).
+
+Group names are :func:`sbbench.symmetry.group_label`: a linear input has the infinite
+group D*h or C*v, checked on its finite subgroup D8h or C8v and printed as
+``D*h (as D8h)``, as ``sbbench symmetry`` prints it.
 """
 
 from __future__ import annotations
@@ -91,6 +95,11 @@ class CurieReport:
             f"Equivariant floor at exact symmetry (symmetrized target): "
             f"SBMSE {self.floor_sbmse:.5g}, CD {self.floor_cd:.5g}, SBCD {self.floor_sbcd:.5g}"
         )
+        if any("(as " in pair for pair in self.pairs):
+            lines.append(
+                "'D*h (as D8h)': the infinite group of a linear molecule (C*v, D*h; Kh of one "
+                "atom), checked on the finite subgroup in brackets (sbbench.symmetry.group_label)."
+            )
         if max(self.floor_sbcd, self.floor_sbmse) > FLOOR_ZERO:
             lines.append(
                 "A strictly equivariant model cannot score below this floor; symmetry-breaking "
@@ -133,7 +142,7 @@ def sample_check(
 ) -> SampleCurie:
     """Curie facts of one sample: input/target groups and the equivariant floor."""
     from sbbench.metrics import chamfer, sbcd, sbmse
-    from sbbench.symmetry import largest_subgroup, schoenflies
+    from sbbench.symmetry import group_label, largest_subgroup
 
     pos = np.asarray(pos, dtype=np.float64)
     pos_c = pos - pos.mean(0)
@@ -155,8 +164,8 @@ def sample_check(
     ybar = (ybar / len(ops)).reshape(n, d)
     kw = metric or {}
     return SampleCurie(
-        input_group=schoenflies(ops),
-        target_group=schoenflies(ops[keep]),
+        input_group=group_label(ops, pos, tol=tol),
+        target_group=group_label(ops[keep], pos, tol=tol),
         order_input=len(ops),
         order_target=len(keep),
         floor_cd=float(chamfer(ybar, y, **kw)),

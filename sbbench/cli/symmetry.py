@@ -1,7 +1,11 @@
 """Point group, order and equivalence classes of a molecule in any file ASE reads.
 
-Examples
---------
+Linear molecules have the infinite group C*v or D*h, a single atom Kh; the
+detector returns a finite subgroup in their place (C8v, D8h, Oh), printed as
+e.g. "D*h (as D8h)". Atoms closer than 0.5 Å (shorter than any bond) are an
+error naming the two atoms: a duplicated atom or coordinates not in Å.
+
+Examples:
   sbbench symmetry water.xyz                 # group, order, classes at tol = 0.1 Å
   sbbench symmetry water.xyz --tol 0.2 --json
   sbbench symmetry mol.xyz --sweep 0.01:0.5  # the group at each tolerance (step 0.01)
@@ -100,7 +104,7 @@ def _first_use_notice(after: float = 3.0):
 
 
 def run(args: argparse.Namespace) -> int:
-    from sbbench.symmetry import detect
+    from sbbench.symmetry import CloseAtomsError, detect, schoenflies
 
     atoms = _read(args.file, args.index, args.format)
     symbols = atoms.get_chemical_symbols()
@@ -114,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
             try:
                 pg = detect(pos, numbers, tol=tol)
                 row = {"tol": tol, "schoenflies": pg.schoenflies, "order": pg.order}
+                row["label"] = pg.label
+            except CloseAtomsError:
+                raise  # bad input at every tolerance: one error, not a row per tolerance
             except ValueError as exc:
                 row = {"tol": tol, "schoenflies": None, "order": None, "error": str(exc)}
             rows.append(row)
@@ -121,12 +128,13 @@ def run(args: argparse.Namespace) -> int:
             print(json.dumps({"file": str(args.file), "sweep": rows}, indent=1))
             return 0
         print(f"{args.file}: {atoms.get_chemical_formula()} ({len(atoms)} atoms)")
-        print(f"{'tol/Å':>8}  {'group':<6} {'order':>5}")
+        width = max(6, *(len(row.get("label", "")) for row in rows))
+        print(f"{'tol/Å':>8}  {'group':<{width}} {'order':>5}")
         for row in rows:
-            group = row["schoenflies"] or "error"
+            group = row.get("label") or "error"
             mark = "  <- changes" if previous is not None and group != previous else ""
             order = "" if row["order"] is None else row["order"]
-            print(f"{row['tol']:>8.3f}  {group:<6} {order:>5}{mark}")
+            print(f"{row['tol']:>8.3f}  {group:<{width}} {order:>5}{mark}")
             previous = group
         return 0
 
@@ -140,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
             "n_atoms": len(atoms),
             "tol": args.tol,
             "schoenflies": pg.schoenflies,
+            "label": pg.label,
             "order": pg.order,
             "is_infinite": pg.is_infinite,
             "centroid": pg.centroid.tolist(),
@@ -152,9 +161,12 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(doc, indent=1))
         return 0
-    note = " (finite subgroup of the infinite group)" if pg.is_infinite else ""
+    note = ""
+    if pg.is_infinite:
+        finite = schoenflies(pg.operations)
+        note = f" (of {finite}, the finite subgroup standing in for the infinite {pg.schoenflies})"
     print(f"{args.file}: {atoms.get_chemical_formula()} ({len(atoms)} atoms), tol {args.tol:g} Å")
-    print(f"point group: {pg.schoenflies}")
+    print(f"point group: {pg.label}")
     print(f"order: {pg.order}{note}")
     print(f"equivalence classes: {len(classes)}")
     for k, cls in enumerate(classes):

@@ -19,17 +19,34 @@ Typical use::
     pg.stabilizer(dipoles, tol=0.05).schoenflies  # e.g. 'C2v' -> 'Cs' (symmetry breaking)
 
 Arrays on a PointGroup are shared (cached); copy them before modifying in place.
+
+Infinite groups. A linear molecule has the continuous group C*v or D*h, a single
+atom Kh; ``operations`` then hold a finite stand-in, C_nv / D_nh with n =
+:data:`LINEAR_AXIS_ORDER` (8) about the axis, or Oh. ``pg.schoenflies`` is the true
+name ('D*h'); ``pg.label`` and :func:`group_label` add the stand-in, ``'D*h (as
+D8h)'``, the one form sbbench prints (``sbbench symmetry``, ``sbbench curie``).
+
+Input checks. Atoms closer than :data:`MIN_DISTANCE` (0.5 Å, shorter than any bond)
+raise :class:`CloseAtomsError` (a ValueError naming both atoms); pass
+``min_distance=0`` for abstract point clouds. A tolerance so large that the accepted
+operations generate more than any point group of the structure can have,
+:func:`max_operations` = max(120, 4 x the atoms of the most frequent label), raises
+a ValueError naming ``tol``.
 """
 
-from ._detect import LINEAR_AXIS_ORDER, MAX_OPERATIONS, largest_subgroup
-from ._group import PointGroup, detect
-from ._naming import schoenflies
+from ._detect import LINEAR_AXIS_ORDER, POLYHEDRAL_MAX_ORDER, largest_subgroup, max_operations
+from ._group import MIN_DISTANCE, CloseAtomsError, PointGroup, detect
+from ._naming import group_label, schoenflies
 
 __all__ = [
     "LINEAR_AXIS_ORDER",
-    "MAX_OPERATIONS",
+    "MIN_DISTANCE",
+    "POLYHEDRAL_MAX_ORDER",
+    "CloseAtomsError",
     "PointGroup",
     "detect",
+    "group_label",
     "largest_subgroup",
+    "max_operations",
     "schoenflies",
 ]

@@ -9,7 +9,9 @@ Algorithm (SANN paper, Sec. 5 and App. B, "ASUN+"; Baker et al. 2024):
    is within tol/2 of one line, every rotation about it is accepted: C*v or
    D*h (D*h when the inversion is accepted). Same-label atoms closer than tol
    are merged into their centroid first (which of them is an image is
-   ambiguous); they are matched inside their cluster afterwards.
+   ambiguous); they are matched inside their cluster afterwards. (``detect``
+   refuses atoms closer than ``MIN_DISTANCE``, 0.5 Å, unless told otherwise, so
+   this matters for abstract point clouds and tolerances above 0.5 Å.)
 3. **Equivalence classes by invariants.** Start from the labels and refine:
    two atoms stay in one class when, for every current class, their sorted
    distances to its members agree to 2*tol (and their radii to tol); repeat
@@ -34,8 +36,9 @@ Algorithm (SANN paper, Sec. 5 and App. B, "ASUN+"; Baker et al. 2024):
    Far beyond sensible tolerances (e.g. tol > half the shortest bond) which
    candidates survive can depend on rounding: the result is then either a
    group or a ValueError naming ``tol``, never a hang.
-6. **Closure.** Close the accepted set under composition (by permutations; a
-   hard cap of :data:`MAX_OPERATIONS` raises instead of looping). Near the
+6. **Closure.** Close the accepted set under composition (by permutations; more
+   operations than any point group of the structure can have, see
+   :func:`max_operations`, raise instead of looping). Near the
    threshold a product of two accepted operations can move an atom by up to
    2*tol; then the largest subgroup (greedy, best operations first) whose
    operations all satisfy ``tol`` is kept.
@@ -67,13 +70,41 @@ from . import _kernels as kernels
 
 __all__ = []
 
-#: Hard cap on the number of operations generated; more raises ValueError (never loops).
-MAX_OPERATIONS = 240
+#: Order of the largest polyhedral point group (I_h); every larger finite group is axial.
+POLYHEDRAL_MAX_ORDER = 120
 
-#: Order n of the finite subgroup C_nv / D_nh used to represent C*v / D*h.
+#: Order n of the finite subgroup C_nv / D_nh used to represent C*v / D*h (and printed
+#: as e.g. ``D*h (as D8h)``, see :func:`sbbench.symmetry.group_label`).
 LINEAR_AXIS_ORDER = 8
 
-_MAX_ASSIGNMENTS = 2 * MAX_OPERATIONS  # optimal-assignment fallbacks before giving up
+
+def max_operations(labels) -> int:
+    """The most operations a point group of a non-linear structure with these labels can
+    have: ``max(120, 4 m)``, ``m`` the number of points with the most frequent label.
+
+    Why (finite subgroups of O(3)): a polyhedral group (T, Td, Th, O, Oh, I, Ih) has at
+    most 120 operations (Ih). Every other finite group is axial, with a principal
+    rotation axis of order n: Cn has n operations; Cnv, Cnh, Dn and S2n (rotation
+    subgroup Cn) have 2n; Dnd and Dnh have 4n. So |G| <= 4n; for n <= 2 that is <= 8.
+    For n >= 3, a structure not confined to the axis (the detector finishes linear
+    ones, C*v / D*h, before this bound is used) has an atom x off it, and the
+    rotations by 2 pi k / n (k = 0..n-1) send x to n distinct points, all atoms of x's
+    label: n <= m, so |G| <= 4n <= 4m. Atoms on the axis and further orbits only add
+    atoms; two orbits of one label (e.g. the two rings of a staggered Dnd sandwich)
+    make the bound looser, not wrong. It is tight: a regular n-gon of one element is
+    Dnh, 4n operations for m = n (a 100-gon: 400), and a 50 + 50 alternating ring of two
+    elements is D50h, 200 = 4 x 50. The count is of operations told apart by the atoms'
+    images and the determinant (the closure works on those): two operations with the same
+    images differ by a map fixing every atom, the identity or (planar structures) the
+    reflection through their plane, which flips the determinant; coincident same-label
+    atoms, where images are ambiguous, are merged first (step 2). So the count is |G|,
+    and a closure growing past the bound cannot be a point group of the structure: the
+    tolerance is too large (a clear ValueError, never a long loop). This replaced a
+    fixed cap of 240 operations, which refused D100h rings.
+    """
+    counts = np.unique(np.asarray(labels), return_counts=True)[1]
+    m = int(counts.max()) if len(counts) else 0
+    return max(POLYHEDRAL_MAX_ORDER, 4 * m)
 
 
 class GroupResult:
@@ -94,10 +125,16 @@ def image_keys(images: np.ndarray, dets: np.ndarray, n: int) -> np.ndarray:
     return ((img[..., 0] * n + img[..., 1]) * n + img[..., 2]) * 2 + (dets < 0)
 
 
-def _too_many(count: int, tol: float) -> ValueError:
+def _too_many(count: int, tol: float, max_ops: int) -> ValueError:
+    """The error for a closure past ``max_ops`` (:func:`max_operations` of the labels)."""
+    if max_ops > POLYHEDRAL_MAX_ORDER:
+        why = f"4 x {max_ops // 4} atoms of its most frequent element"
+    else:
+        why = "120, the order of I_h; 4 x the atoms of any one element is no more"
     return ValueError(
-        f"more than {MAX_OPERATIONS} symmetry operations generated at tol={tol:g} Å "
-        f"({count} so far): the tolerance is too large for this structure; use a smaller tol"
+        f"more than {max_ops} symmetry operations generated at tol={tol:g} Å ({count} so far), "
+        f"more than a point group of this structure can have ({why}): the tolerance is too "
+        "large for this structure; use a smaller tol"
     )
 
 
@@ -114,15 +151,23 @@ def _assign(points: np.ndarray, cls: np.ndarray, rot: np.ndarray, tol: float):
 
 
 def _accepted_operations(
-    points: np.ndarray, cls: np.ndarray, tol: float, dist: np.ndarray, base: np.ndarray
+    points: np.ndarray,
+    cls: np.ndarray,
+    tol: float,
+    dist: np.ndarray,
+    base: np.ndarray,
+    max_ops: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Candidates (step 4) verified (step 5): permutations (K, N), dets (K,), deviations (K,)."""
+    """Candidates (step 4) verified (step 5): permutations (K, N), dets (K,), deviations (K,).
+
+    ``max_ops`` is :func:`max_operations` of the labels; more than ``2 max_ops``
+    optimal-assignment fallbacks (about 2 candidates per operation) raise."""
     cands, dets = kernels.candidate_operations(points, cls, tol, dist)
     perms, dev, status = kernels.verify_candidates(points, cls, cands, dets, tol)
     redo = np.flatnonzero(status == 2)
-    if len(redo) > _MAX_ASSIGNMENTS:
+    if len(redo) > 2 * max_ops:
         raise ValueError(
-            f"tol={tol:g} Å is too large for this structure: more than {_MAX_ASSIGNMENTS} "
+            f"tol={tol:g} Å is too large for this structure: more than {2 * max_ops} "
             "candidate operations send two atoms near the same atom (atoms closer than "
             "~tol to each other); use a smaller tol"
         )
@@ -134,8 +179,8 @@ def _accepted_operations(
     ok = (status == 1) & (dev <= tol)
     perms, dets, dev = perms[ok], dets[ok], dev[ok]
     distinct = kernels.count_distinct(perms, dets, base)
-    if distinct > MAX_OPERATIONS:
-        raise _too_many(distinct, tol)
+    if distinct > max_ops:
+        raise _too_many(distinct, tol, max_ops)
     return perms, dets, dev
 
 
@@ -324,8 +369,9 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
 
     points = np.ascontiguousarray(points, dtype=np.float64)
     labels = np.ascontiguousarray(labels, dtype=np.int64)
+    max_ops = max_operations(labels)
     code, count, perms, dets, ops = kernels.detect_common(
-        points, labels, tol, MAX_OPERATIONS, LINEAR_AXIS_ORDER
+        points, labels, tol, max_ops, LINEAR_AXIS_ORDER
     )
     if code == kernels.SPHERE:
         return _sphere(points)
@@ -338,12 +384,12 @@ def detect_group(points: np.ndarray, labels: np.ndarray, tol: float) -> GroupRes
     if code == kernels.ASSIGN:
         dist = kernels.distances(points)
         cls = kernels.refine_classes(points, labels, tol, dist)
-        perms, dets, dev = _accepted_operations(points, cls, tol, dist, base)
+        perms, dets, dev = _accepted_operations(points, cls, tol, dist, base, max_ops)
         code, count, perms, dets, ops = kernels.complete_group(
-            points, perms, dets, dev, base, tol, MAX_OPERATIONS
+            points, perms, dets, dev, base, tol, max_ops
         )
     if code == kernels.TOO_MANY:
-        raise _too_many(count, tol)
+        raise _too_many(count, tol, max_ops)
     if code == kernels.SUBGROUP:
         # products of accepted operations exceed tol: keep the largest consistent subgroup
         # (``ops`` are the per-operation fits of the closed set; a subgroup keeps its fits)

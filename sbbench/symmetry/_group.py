@@ -10,9 +10,20 @@ from ._detect import detect_group, largest_valid_subgroup, matrix_table
 from ._kernels import perpendicular
 from ._naming import schoenflies as _schoenflies
 
-__all__ = ["PointGroup", "detect"]
+__all__ = ["MIN_DISTANCE", "CloseAtomsError", "PointGroup", "detect"]
 
 _INFINITE = ("C*v", "D*h", "Kh")
+
+#: Shortest interatomic distance (Å) :func:`detect` accepts by default. Shorter than
+#: any real bond (H2, the shortest, is 0.74 Å; the tightest QM7-X conformer pair is
+#: 0.83 Å) and than non-bonded contacts: two atoms closer than this are a duplicated
+#: atom, a wrong unit (bohr or nm read as Å) or a broken file, and an answer such as
+#: "Kh" for two coincident atoms would be meaningless.
+MIN_DISTANCE = 0.5
+
+
+class CloseAtomsError(ValueError):
+    """Two atoms closer than the physical minimum distance (see :data:`MIN_DISTANCE`)."""
 
 
 class PointGroup:
@@ -76,6 +87,15 @@ class PointGroup:
 
     def __repr__(self) -> str:
         return f"PointGroup({self.schoenflies!r}, order={self.order}, tol={self.tol:g})"
+
+    @property
+    def label(self) -> str:
+        """The symbol to print: ``schoenflies``, and for the infinite groups the finite
+        stand-in whose ``operations`` are returned, e.g. ``'D*h (as D8h)'``,
+        ``'C*v (as C8v)'``, ``'Kh (as Oh)'`` (see :func:`sbbench.symmetry.group_label`)."""
+        if not self.is_infinite:
+            return self.schoenflies
+        return f"{self.schoenflies} (as {_schoenflies(self.operations)})"
 
     @property
     def order(self) -> int:
@@ -343,7 +363,50 @@ def _check_tol(tol) -> float:
     return val
 
 
-def detect(positions, numbers=None, *, tol: float = 0.1) -> PointGroup:
+def _label_name(label) -> str:
+    """An element symbol for atomic numbers 1-118, else the label itself."""
+    if isinstance(label, (float, np.floating)) and float(label).is_integer():
+        label = int(label)
+    if isinstance(label, (int, np.integer)) and 1 <= int(label) <= 118:
+        from ase.data import chemical_symbols
+
+        return chemical_symbols[int(label)]
+    return str(label)
+
+
+def _check_min_distance(pos: np.ndarray, raw_labels, min_distance) -> None:
+    """Raise :class:`CloseAtomsError` naming the closest pair of atoms under ``min_distance``."""
+    try:
+        dmin = float(min_distance)
+    except (TypeError, ValueError):
+        raise ValueError(f"min_distance must be a number of Å >= 0, got {min_distance!r}") from None
+    if not dmin >= 0:
+        raise ValueError(f"min_distance must be a number of Å >= 0, got {min_distance!r}")
+    if dmin == 0 or len(pos) < 2:
+        return
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(pos).query_pairs(dmin, output_type="ndarray")
+    pairs = pairs[np.linalg.norm(pos[pairs[:, 0]] - pos[pairs[:, 1]], axis=1) < dmin]
+    if not len(pairs):
+        return
+    d = np.linalg.norm(pos[pairs[:, 0]] - pos[pairs[:, 1]], axis=1)
+    k = int(np.lexsort((pairs[:, 1], pairs[:, 0], d))[0])
+    i, j = (int(v) for v in pairs[k])
+    if raw_labels is None:
+        names = ("", "")
+    else:
+        names = tuple(f" ({_label_name(raw_labels[a])})" for a in (i, j))
+    raise CloseAtomsError(
+        f"atoms {i}{names[0]} and {j}{names[1]} are {d[k]:.3g} Å apart, closer than the "
+        f"{dmin:g} Å minimum for a physical structure (the shortest bond, H2, is 0.74 Å): a "
+        "duplicated atom or coordinates not in Å?"
+    )
+
+
+def detect(
+    positions, numbers=None, *, tol: float = 0.1, min_distance: float = MIN_DISTANCE
+) -> PointGroup:
     """Point group Sym(x) of a labelled point cloud (ASUN-style, SANN paper App. B).
 
     Parameters
@@ -367,6 +430,12 @@ def detect(positions, numbers=None, *, tol: float = 0.1) -> PointGroup:
         at once (``symmetrize``); they can move an atom slightly more than the
         individually accepted fits did (seen: 0.5004 Å at tol 0.5 Å for 2-butyne
         with 0.1 Å noise), never in the tests' well-separated cases.
+    min_distance : float
+        Shortest accepted distance between two atoms in Å, :data:`MIN_DISTANCE`
+        (0.5 Å) by default: closer atoms are not a molecule (a duplicated atom, or
+        coordinates not in Å) and raise :class:`CloseAtomsError`. Pass 0 for
+        abstract point clouds; same-label points closer than ``tol`` are then
+        detected on their cluster centroids.
 
     Returns
     -------
@@ -375,9 +444,13 @@ def detect(positions, numbers=None, *, tol: float = 0.1) -> PointGroup:
     Raises
     ------
     ValueError
-        For NaN/inf, a wrong shape, ``len(numbers) != N``, ``tol <= 0``, or when
-        more than ``MAX_OPERATIONS`` (240) operations are generated (the message
-        names the tolerance; use a smaller one).
+        For NaN/inf, a wrong shape, ``len(numbers) != N``, ``tol <= 0``; two
+        atoms closer than ``min_distance`` (:class:`CloseAtomsError`, naming both
+        atoms, their elements and their distance); or when the accepted operations
+        generate more than any point group of the structure can have (the message
+        names the tolerance; use a smaller one). That bound is
+        :func:`~sbbench.symmetry.max_operations`: ``max(120, 4 m)`` with ``m`` the
+        atoms of the most frequent label (a regular 100-gon, D100h, has 400).
 
     Examples
     --------
@@ -400,6 +473,7 @@ def detect(positions, numbers=None, *, tol: float = 0.1) -> PointGroup:
             )
         _, labels = np.unique(raw, return_inverse=True)
         labels = labels.astype(np.int64).reshape(n)
+    _check_min_distance(pos, None if numbers is None else raw, min_distance)
     centroid = pos.mean(axis=0)
     points = pos - centroid
     res = detect_group(points, labels, tol)

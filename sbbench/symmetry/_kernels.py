@@ -522,39 +522,46 @@ def close_group(perms: np.ndarray, dets: np.ndarray, base: np.ndarray, max_ops: 
     """Close operations (permutations + determinants) under composition.
 
     The first element must be the identity; operations are identified by the
-    images of the ``base`` atoms. Returns the closed set (the given distinct
-    elements first, in order, then products in the order found) and its size;
-    a size above ``max_ops`` means the closure was stopped there.
+    images of the ``base`` atoms (a set of keys: O(1) membership, so closing a
+    group of G elements costs O(G^2) products). Returns the closed set (the given
+    distinct elements first, in order, then products in the order found) and its
+    size; a size above ``max_ops`` means the closure was stopped there.
     """
     g_in, n = perms.shape
     cap = max_ops + 1
     out = np.empty((cap, n), dtype=np.int64)
     out_d = np.empty(cap)
-    keys = np.empty(cap, dtype=np.int64)
+    seen = set()
     count = 0
     for g in range(g_in):
         key = _key(perms[g][base], dets[g], n)
-        if key in keys[:count]:
+        if key in seen:
             continue
         if count == cap:
             return out, out_d, count
-        out[count], out_d[count], keys[count] = perms[g], dets[g], key
+        out[count], out_d[count] = perms[g], dets[g]
+        seen.add(key)
         count += 1
+    done = 0  # products g.h with g, h < done have all been formed
     while True:
         m = count
         for g in range(m):
             for h in range(m):
+                if g < done and h < done:
+                    continue
                 det = out_d[g] * out_d[h]
                 key = _key(out[g][out[h][base]], det, n)
-                if key in keys[:count]:
+                if key in seen:
                     continue
                 if count == cap:
                     return out, out_d, count
                 out[count] = out[g][out[h]]
-                out_d[count], keys[count] = det, key
+                out_d[count] = det
+                seen.add(key)
                 count += 1
         if count == m:
             return out[:count].copy(), out_d[:count].copy(), count
+        done = m
 
 
 @jit
@@ -596,8 +603,9 @@ def exact_group(
 @jit
 def operation_invariants(ops: np.ndarray, tol: float):
     """Per operation: determinant, rotation order (proper ones; 0 if not rational up to
-    order 240), unit rotation axis (proper), whether it is the inversion, whether a pure
-    reflection, and its unit normal. ``tol`` applies to turns and matrix entries."""
+    order G = len(ops): in a group a rotation's order divides G), unit rotation axis
+    (proper), whether it is the inversion, whether a pure reflection, and its unit
+    normal. ``tol`` applies to turns and matrix entries."""
     g_all = len(ops)
     dets = np.empty(g_all)
     orders = np.zeros(g_all, dtype=np.int64)
@@ -614,7 +622,7 @@ def operation_invariants(ops: np.ndarray, tol: float):
             sx, sy, sz = r[2, 1] - r[1, 2], r[0, 2] - r[2, 0], r[1, 0] - r[0, 1]
             sin = 0.5 * np.sqrt(sx * sx + sy * sy + sz * sz)
             turns = np.arctan2(sin, cos) / (2.0 * np.pi)  # well conditioned at 0 and pi
-            for k in range(1, 241):
+            for k in range(1, g_all + 1):
                 if abs(turns * k - np.round(turns * k)) < tol:
                     orders[g] = k
                     break

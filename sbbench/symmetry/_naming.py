@@ -39,7 +39,10 @@ def schoenflies(ops: np.ndarray) -> str:
     dets, orders, axes, inversion, reflection, normals = operation_invariants(ops, _TOL)
     proper = dets > 0
     if np.any(orders[proper] == 0):
-        raise ValueError("a rotation angle is not a rational fraction of a turn (order > 240)")
+        raise ValueError(
+            f"a rotation angle is not a rational fraction of a turn of order <= {len(ops)}: "
+            "the matrices are not a finite point group"
+        )
     g, gp = len(ops), int(proper.sum())
     n = int(orders.max())
     has_inversion = bool(inversion.any())
@@ -70,3 +73,40 @@ def schoenflies(ops: np.ndarray) -> str:
     if family == "T":
         return "Th" if has_inversion else "Td"
     return family + "h"
+
+
+def group_label(ops, positions=None, *, tol: float = 0.1) -> str:
+    """The printed name of a group given by its operations, e.g. ``'C2v'`` or ``'D*h (as D8h)'``.
+
+    The infinite point groups are represented by finite subgroups: C*v by C_nv and
+    D*h by D_nh with n = ``LINEAR_AXIS_ORDER`` (8) about the molecular axis, Kh by
+    Oh (see :class:`sbbench.symmetry.PointGroup`). Their operations alone name the
+    finite group (``schoenflies`` gives 'D8h'); sbbench prints both, ``'D*h (as D8h)'``,
+    everywhere such a stand-in appears (``sbbench symmetry``, ``sbbench curie``).
+
+    Parameters
+    ----------
+    ops : (G, 3, 3) a closed point group, as for :func:`schoenflies`.
+    positions : (N, 3), optional
+        The structure the group belongs to. If every position is within tol/2 of
+        one line (as in :func:`sbbench.symmetry.detect`) a C8v or D8h is a stand-in
+        for C*v or D*h; if every position is within tol/2 of the centroid an Oh of
+        48 matrices is a stand-in for Kh. Without positions the finite name is returned.
+    """
+    from ._detect import LINEAR_AXIS_ORDER
+
+    name = schoenflies(ops)
+    if positions is None:
+        return name
+    x = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
+    x = x - x.mean(axis=0)
+    if name == "Oh" and np.linalg.norm(x, axis=1).max(initial=0.0) <= 0.5 * tol:
+        return "Kh (as Oh)"
+    infinite = {f"C{LINEAR_AXIS_ORDER}v": "C*v", f"D{LINEAR_AXIS_ORDER}h": "D*h"}.get(name)
+    if infinite is None:
+        return name
+    axis = np.linalg.svd(x, full_matrices=False)[2][0] if len(x) > 1 else np.array([0, 0, 1.0])
+    off = x - np.outer(x @ axis, axis)
+    if np.linalg.norm(off, axis=1).max(initial=0.0) <= 0.5 * tol:
+        return f"{infinite} (as {name})"
+    return name

@@ -8,7 +8,7 @@ import pytest
 from ase.build import molecule
 from scipy.spatial.transform import Rotation
 
-from sbbench.symmetry import MAX_OPERATIONS, detect
+from sbbench.symmetry import detect, max_operations
 
 from .test_families import check_group
 
@@ -47,7 +47,7 @@ def test_single_atom_and_coincident_points():
     check_group(pg, np.array([[1.0, 2.0, 3.0]]), 0.1)
     assert np.allclose(pg.frame @ pg.frame.T, np.eye(3))
     pts = np.array([[0.0, 0, 0], [0.01, 0, 0], [0, 0.02, 0]])  # all within tol/2
-    assert detect(pts, [1, 6, 8], tol=0.1).schoenflies == "Kh"
+    assert detect(pts, [1, 6, 8], tol=0.1, min_distance=0).schoenflies == "Kh"
 
 
 def test_planar():
@@ -79,19 +79,21 @@ def check_matrices(pg, pos, tol):
 
 
 def test_atoms_closer_than_tol():
-    """Two H atoms 0.03 Å apart in CH4 (tol 0.1): a valid group, never a crash; the
-    pair sits near a C3 axis so the answer is C3v."""
+    """Two H atoms 0.03 Å apart in CH4 (tol 0.1), as an abstract point cloud
+    (``min_distance=0``; by default such atoms are an error, tests/symmetry/
+    test_input_checks.py): a valid group, never a crash; the pair sits near a C3 axis
+    so the answer is C3v."""
     ch4 = molecule("CH4")
     nums = np.append(ch4.numbers, 1)
     for extra in ([0.02, -0.02, 0.0], [0.0, 0.0, 0.0]):  # near and exact duplicate
         pos = np.vstack([ch4.positions, ch4.positions[1] + extra])
-        pg = detect(pos, nums, tol=0.1)
+        pg = detect(pos, nums, tol=0.1, min_distance=0)
         assert pg.schoenflies == "C3v"
         check_matrices(pg, pos, 0.1)
         assert pg.orbits[2] == pg.orbits[3] == pg.orbits[4] != pg.orbits[1]
     # different labels may overlap freely: CH4 with a He on top of the carbon stays Td
     pos = np.vstack([ch4.positions, ch4.positions[0] + [0.01, 0.0, 0.0]])
-    assert detect(pos, np.append(ch4.numbers, 2)).schoenflies == "Td"
+    assert detect(pos, np.append(ch4.numbers, 2), min_distance=0).schoenflies == "Td"
 
 
 def test_large_structures():
@@ -102,20 +104,21 @@ def test_large_structures():
     assert (pg.orbits == 0).all()
     check_group(pg, pos, 0.1)
     rng = np.random.default_rng(0)
-    pos = rng.uniform(0, 15, (200, 3))
-    assert detect(pos, rng.integers(1, 9, 200)).schoenflies == "C1"
+    pos = rng.uniform(0, 15, (200, 3))  # random: some points closer than MIN_DISTANCE
+    assert detect(pos, rng.integers(1, 9, 200), min_distance=0).schoenflies == "C1"
 
 
 def test_too_large_tolerance_raises_naming_tol():
     """An icosahedron (edge 2 Å) is Ih at tol 1 Å; at 1.2-1.5 Å so many vertex maps are
-    accepted that they generate more than MAX_OPERATIONS: a clear error, not a hang.
+    accepted that they generate more than max_operations (120 here): a clear error, not a hang.
     (At tol >= 2 Å the vertices merge and it is Kh.)"""
     phi = (1 + 5**0.5) / 2
     v = np.array([[0, s1, s2 * phi] for s1 in (1, -1) for s2 in (1, -1)])
     ico = np.concatenate([np.roll(v, k, axis=1) for k in range(3)])
     assert detect(ico, tol=1.0).schoenflies == "Ih"
     for tol in (1.2, 1.5):
-        with pytest.raises(ValueError, match=rf"more than {MAX_OPERATIONS} .* tol={tol:g} Å"):
+        bound = max_operations(np.zeros(12))
+        with pytest.raises(ValueError, match=rf"more than {bound} .* tol={tol:g} Å"):
             detect(ico, tol=tol)
 
 
