@@ -1,14 +1,19 @@
 """QM7-X tools: symmetry-breaking curation of the official files (SANN App. C.2).
 
-``curate`` keeps every molecule with at most ``--max-heavy`` heavy atoms of which
-at least one conformer has a Hirshfeld dipole field (hVDIP) with lower symmetry
-than its structure (detected at ``--tol`` Å), together with all its other
-conformers, drops the duplicates of DupMols.dat, and writes them with
-provenance to ``curated.hdf5`` (read by ``sbbench.datasets.load("qm7x")``).
+'curate' keeps every molecule with at most --max-heavy heavy atoms of which at
+least one conformer has a Hirshfeld dipole field (hVDIP) with lower symmetry
+than its structure (detected at --tol Å), together with all its other
+conformers, drops the duplicates listed in DupMols.dat, and writes them with
+provenance to curated.hdf5 in the data folder. From then on the qm7x dataset
+(sbbench run --dataset qm7x, sbbench curie qm7x) reads that file; until then it
+uses the shipped reference set (datasets/qm7x/reference.hdf5, computed by
+sbbench, not the official data).
 
-Examples
---------
-  sbbench qm7x curate                               # $SBBENCH_DATA/qm7x/*.hdf5
+The data folder is $SBBENCH_DATA/qm7x, or ~/.cache/sbbench/data/qm7x when
+SBBENCH_DATA is unset; 'sbbench fetch qm7x' puts the official files there.
+
+Examples:
+  sbbench qm7x curate                               # the data folder's NNNN.hdf5
   sbbench qm7x curate --src /data/qm7x --max-heavy 5 --tol 0.2
   sbbench qm7x curate --reference --out ref.hdf5    # the shipped reference set
   sbbench qm7x curate --src 1000.hdf5 --out c.hdf5  # one file, no DupMols
@@ -26,12 +31,17 @@ HELP = "QM7-X tools: 'curate' the symmetry-breaking subset (SANN App. C.2)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    c = sub.add_parser("curate", help="write the symmetry-breaking subset")
+    c = sub.add_parser(
+        "curate",
+        help="write the symmetry-breaking subset",
+        description="Write the symmetry-breaking subset of the official QM7-X files to "
+        "curated.hdf5 (see 'sbbench qm7x --help').",
+    )
     c.add_argument(
         "--src",
         default=None,
         help="folder of NNNN.hdf5 + DupMols.dat, or one QM7-X-layout file "
-        "(default: $SBBENCH_DATA/qm7x)",
+        "(default: $SBBENCH_DATA/qm7x, else ~/.cache/sbbench/data/qm7x)",
     )
     c.add_argument(
         "--reference", action="store_true", help="curate the shipped reference set instead"
