@@ -155,20 +155,12 @@ def cmd_modes(args) -> int:
     return 0
 
 
-def _random_rotation(rng: np.random.Generator) -> np.ndarray:
-    """Uniform random proper rotation (QR of a Gaussian matrix, sign-fixed)."""
-    q, r = np.linalg.qr(rng.normal(size=(3, 3)))
-    q = q * np.sign(np.diag(r))
-    if np.linalg.det(q) < 0:
-        q[:, 0] = -q[:, 0]
-    return q
-
-
 def conformer_positions(mode_file, k: int, seed: int, temperature: float):
     """(positions Å centred on the centre of mass, rotation R) of conformer k
     (k = 0: the minimum); the served positions are ``positions @ R.T``."""
     from ase.data import atomic_masses
 
+    from sbbench.datasets._rotation import random_rotation
     from sbbench.qchem import NormalModes, sample_displacement
 
     d = np.load(mode_file)
@@ -180,7 +172,7 @@ def conformer_positions(mode_file, k: int, seed: int, temperature: float):
         pos = pos + sample_displacement(modes, len(numbers), temperature, rng)
     masses = atomic_masses[numbers]
     centre = masses @ pos / masses.sum()
-    return pos - centre, _random_rotation(rng)
+    return pos - centre, random_rotation(rng)
 
 
 def selected(work: Path) -> list[Path]:
