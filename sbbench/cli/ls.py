@@ -200,6 +200,7 @@ def _models() -> list[tuple[str, str]]:
     try:
         models = importlib.import_module("sbbench.models")
         bases, modifiers = models.BASE_MODELS, models.MODIFIERS
+        listed = {key: name for name, key in getattr(models._registry, "ALIASES", {}).items()}
     except (ImportError, AttributeError) as exc:
         return _unavailable("model", exc)
     out = []
@@ -209,7 +210,9 @@ def _models() -> list[tuple[str, str]]:
             desc = f"[{getattr(cls, 'symmetry_class', '?')}] {_first_line(cls)}"
         except Exception as exc:  # a model whose module is missing or broken
             desc = f"(cannot be imported: {type(exc).__name__}: {exc})"
-        out.append((name, desc))
+        if name in listed:
+            desc += f" (also accepted as {name})"
+        out.append((listed.get(name, name), desc))
     for mod, hparams in modifiers.items():
         extra = f" (hyperparameters: {', '.join(hparams)})" if hparams else ""
         out.append((f"+{mod}", f"modifier, combines with any model, e.g. egnn+{mod}{extra}"))

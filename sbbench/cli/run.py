@@ -65,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import math
 
+    from sbbench.models._registry import registry_name
     from sbbench.training import check_run, resolve_config, run_experiment
 
     seeds = args.seeds if args.seeds else ([args.seed] if args.seed is not None else None)
@@ -80,8 +81,11 @@ def run(args: argparse.Namespace) -> int:
         "split": args.split,
     }
     overrides = {k: v for k, v in given.items() if v is not None}  # flags the user gave
+    # 'dimenetpp+mlp' is run (and recorded) as 'dimenet+++mlp', the spelling of baselines/
+    # and of the leaderboard rows; an unknown name fails here, before anything is built
+    model = registry_name(args.model)
     cfg = resolve_config(
-        args.model, args.dataset, config_file=args.config, overrides=overrides, quick=args.quick
+        model, args.dataset, config_file=args.config, overrides=overrides, quick=args.quick
     )
     if cfg.device == "cuda":
         import torch

@@ -4,6 +4,11 @@ A name is a base model optionally followed by modifiers, joined with ``+``:
 ``"egnn"``, ``"painn+noise"``, ``"egnn+noise+mlp"``. Each modifier may appear
 once; whatever their order in the name, ``+noise`` perturbs the inputs of the
 base model and ``+mlp`` is the outermost output head.
+
+DimeNet++ is listed as ``dimenetpp`` (``dimenetpp+mlp`` reads better than
+``dimenet+++mlp``); its first spelling ``dimenet++`` stays accepted everywhere,
+because leaderboard rows, their commands and ``baselines/dimenet++/`` use it
+(:data:`ALIASES`, :func:`registry_name`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,16 @@ from typing import Any
 
 from ._base import VectorModel
 
-__all__ = ["build", "names", "model_class", "BASE_MODELS", "MODIFIERS"]
+__all__ = [
+    "build",
+    "names",
+    "model_class",
+    "parse",
+    "registry_name",
+    "BASE_MODELS",
+    "MODIFIERS",
+    "ALIASES",
+]
 
 
 #: base name -> (module in sbbench.models, class); imported lazily (e3nn is slow to import)
@@ -29,10 +43,17 @@ BASE_MODELS: dict[str, tuple[str, str]] = {
 }
 
 
+#: the name a base model is listed under -> its key in :data:`BASE_MODELS` (the spelling
+#: of baselines/ and of the leaderboard rows); both are accepted
+ALIASES: dict[str, str] = {"dimenetpp": "dimenet++"}
+_LISTED = {key: listed for listed, key in ALIASES.items()}
+
+
 def model_class(base: str) -> type[VectorModel]:
-    """The class implementing base model ``base`` (a key of :data:`BASE_MODELS`)."""
+    """The class implementing base model ``base`` (a key of :data:`BASE_MODELS` or an alias)."""
+    base = ALIASES.get(base, base)
     if base not in BASE_MODELS:
-        raise _unknown("model", base, list(BASE_MODELS))
+        raise _unknown("model", base, [_LISTED.get(b, b) for b in BASE_MODELS])
     module, cls = BASE_MODELS[base]
     return getattr(importlib.import_module(f"sbbench.models.{module}"), cls)
 
@@ -47,16 +68,56 @@ def names() -> list[str]:
     Modifiers also compose (``"egnn+noise+mlp"``); those combinations are
     accepted by :func:`build` but not listed.
     """
-    out = list(BASE_MODELS)
+    bases = [_LISTED.get(b, b) for b in BASE_MODELS]
+    out = list(bases)
     for mod in MODIFIERS:
-        out += [f"{base}+{mod}" for base in BASE_MODELS]
+        out += [f"{base}+{mod}" for base in bases]
     return out
 
 
 def _unknown(kind: str, value: str, valid: list[str]) -> ValueError:
     close = difflib.get_close_matches(value, valid, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else "."
+    if kind == "model":  # the bases, not every base x modifier
+        listed = [_LISTED.get(b, b) for b in BASE_MODELS]
+        mods = " and/or ".join(f"+{m}" for m in MODIFIERS)
+        return ValueError(
+            f"unknown model {value!r}{hint} Valid: {', '.join(listed)}, "
+            f"each optionally with {mods} (sbbench ls)"
+        )
     return ValueError(f"unknown {kind} {value!r}{hint} Valid: {', '.join(valid)}")
+
+
+def parse(name: str) -> tuple[str, list[str]]:
+    """``(base, modifiers)`` of a model name; ``base`` is a key of :data:`BASE_MODELS`.
+
+    Case and spaces around ``+`` are ignored, and ``dimenet++`` and ``dimenetpp`` are the
+    same base. Raises ValueError for an unknown base or modifier or a repeated modifier.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"model name must be a non-empty string, got {name!r}")
+    key = name.strip().lower()
+    for listed, legacy in ALIASES.items():  # "dimenet+++mlp" -> "dimenetpp+mlp"
+        if key == legacy or key.startswith(legacy + "+"):
+            key = listed + key[len(legacy) :]
+    parts = [p.strip() for p in key.split("+")]
+    base, mods = ALIASES.get(parts[0], parts[0]), parts[1:]
+    if base not in BASE_MODELS:
+        raise _unknown("model", parts[0], names())
+    for mod in mods:
+        if mod not in MODIFIERS:
+            raise _unknown("modifier", mod, [f"+{m}" for m in MODIFIERS])
+    if len(set(mods)) != len(mods):
+        raise ValueError(f"model name {name!r} repeats a modifier")
+    return base, mods
+
+
+def registry_name(name: str) -> str:
+    """``name`` spelled with its :data:`BASE_MODELS` key (the spelling of baselines/ and
+    the leaderboards): ``"dimenetpp+mlp"`` -> ``"dimenet+++mlp"``; other names unchanged
+    but for case and spaces. Raises ValueError like :func:`parse`."""
+    base, mods = parse(name)
+    return "+".join([base, *mods])
 
 
 def build(name: str, **hparams: Any) -> VectorModel:
@@ -82,18 +143,7 @@ def build(name: str, **hparams: Any) -> VectorModel:
     ValueError
         Unknown name, repeated modifier, or hyperparameter not accepted.
     """
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"model name must be a non-empty string, got {name!r}")
-    key = name.strip().lower().replace("dimenet++", "dimenet__")
-    parts = [p.strip().replace("dimenet__", "dimenet++") for p in key.split("+")]
-    base, mods = parts[0], parts[1:]
-    if base not in BASE_MODELS:
-        raise _unknown("model", base, names())
-    for mod in mods:
-        if mod not in MODIFIERS:
-            raise _unknown("modifier", mod, [f"+{m}" for m in MODIFIERS])
-    if len(set(mods)) != len(mods):
-        raise ValueError(f"model name {name!r} repeats a modifier")
+    base, mods = parse(name)
     mod_hp = {m: {k: hparams.pop(k) for k in MODIFIERS[m] if k in hparams} for m in MODIFIERS}
     for m, hp in mod_hp.items():
         if hp and m not in mods:

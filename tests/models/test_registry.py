@@ -8,14 +8,39 @@ from ._data import random_molecules, sample
 
 def test_names_lists_bases_and_modifiers():
     n = names()
-    for base in ("schnet", "dimenet++", "egnn", "painn", "relaxed_e3nn", "sann"):
+    for base in ("schnet", "dimenetpp", "egnn", "painn", "relaxed_e3nn", "sann"):
         assert base in n
         assert f"{base}+mlp" in n and f"{base}+noise" in n
+    assert not [x for x in n if "++" in x]  # no 'dimenet+++noise' (issue 18 item 2)
+
+
+def test_dimenet_pp_is_listed_clean_and_its_old_spelling_still_builds():
+    """``dimenetpp`` is the listed name; ``dimenet++`` (old leaderboard rows, their commands
+    and baselines/dimenet++/) stays accepted, with or without modifiers."""
+    from sbbench.models._registry import parse, registry_name
+
+    for name in ("dimenetpp", "dimenet++", "DimeNet++", "dimenetpp+mlp", "dimenet+++mlp"):
+        model = build(name, hidden=8, layers=1)
+        assert type(getattr(model, "base", model)).__name__ == "DimeNetPPVector"
+    assert (
+        parse("dimenet+++noise+mlp")
+        == parse("dimenetpp + noise + mlp")
+        == (
+            "dimenet++",
+            ["noise", "mlp"],
+        )
+    )
+    assert registry_name("dimenetpp+mlp") == "dimenet+++mlp"  # the baselines/ and rows' spelling
+    assert registry_name("EGNN + mlp") == "egnn+mlp"
+    with pytest.raises(ValueError, match=r"unknown model 'dimenet'; did you mean 'dimenetpp'"):
+        build("dimenet+mlp")
 
 
 def test_unknown_name_lists_valid_and_close_match():
-    with pytest.raises(ValueError, match=r"did you mean 'egnn'.*Valid: schnet"):
+    with pytest.raises(ValueError, match=r"did you mean 'egnn'.*Valid: schnet") as err:
         build("egn")
+    assert str(err.value).endswith("each optionally with +noise and/or +mlp (sbbench ls)")
+    assert "+mlp," not in str(err.value)  # bases only, not every base x modifier
     with pytest.raises(ValueError, match=r"unknown modifier 'mpl'.*\+mlp"):
         build("egnn+mpl")
     with pytest.raises(ValueError, match="repeats a modifier"):
