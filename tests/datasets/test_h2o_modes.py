@@ -1,7 +1,9 @@
 """h2o_modes: normal modes from the shipped B3LYP/def2-TZVP Hessian (SANN Sec. 6.2)."""
 
 import json
+import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -173,37 +175,73 @@ def test_direction_targets_are_unit_vectors_along_the_displacements(sb_root):
         sd.load("h2o_modes:asym", root=sb_root, targets="unit")
 
 
-def test_direction_floor_by_least_squares_over_the_equivariant_subspace(sb_root):
-    """Second derivation of the floors (an oracle that shares no code with curie or
-    best_equivariant_score): an equivariant output of a C2v input has the O vector on the
-    C2 axis and the H vectors mirror images in the molecular plane, 3 parameters; the
-    best SBMSE there is a linear least-squares fit, and for B2 targets it is 0 (the
-    projection of y onto that space vanishes), so the floor is mean |y_i|^2 / 3."""
-    from sbbench.curie import curie_check
-    from sbbench.metrics import sbmse
+def _equivariant_basis_c2v(pos: np.ndarray) -> np.ndarray:
+    """(3, 3, 3) basis of the outputs an equivariant model can give a C2v water (atoms
+    O, H, H): O's vector on the C2 axis, the H vectors mirror images of each other in
+    the molecular plane, i.e. (O along the axis), (both H along the axis), (H +-e) with
+    e in-plane and perpendicular to the axis. Built from the geometry alone."""
+    c = pos - pos.mean(0)
+    axis = c[0] / np.linalg.norm(c[0])  # O lies on the C2 axis through the centroid
+    h_rel = c[1] - (c[1] @ axis) * axis
+    e = h_rel / np.linalg.norm(h_rel)
+    basis = np.zeros((3, 3, 3))
+    basis[0, 0] = axis
+    basis[1, 1], basis[1, 2] = axis, axis
+    basis[2, 1], basis[2, 2] = e, -e
+    return basis
 
-    for targets, floor in (("direction", 1.0), ("displacement", 1.0 / 3.0)):
-        ds = sd.load("h2o_modes:asym", root=sb_root, targets=targets)
-        d = ds[0]
-        pos = d.pos.double().numpy()
-        y = d.y.double().numpy()
-        c = pos - pos.mean(0)
-        axis = c[0] / np.linalg.norm(c[0])  # O lies on the C2 axis through the centroid
-        h_rel = c[1] - (c[1] @ axis) * axis
-        e = h_rel / np.linalg.norm(h_rel)  # in-plane, perpendicular to the axis
-        # basis of equivariant outputs: (O along axis), (H both along axis), (H +-e)
-        basis = np.zeros((3, 3, 3))
-        basis[0, 0] = axis
-        basis[1, 1], basis[1, 2] = axis, axis
-        basis[2, 1], basis[2, 2] = e, -e
+
+def _chamfer_symmetric_mean(a: np.ndarray, b: np.ndarray) -> float:
+    d = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+    return float(d.min(1).mean() + d.min(0).mean())
+
+
+#: the data card's table rows: task -> "| task | `sha` | **SBMSE** | CD | SBCD |"
+CARD = Path(__file__).resolve().parents[2] / "datasets" / "h2o_modes" / "README.md"
+
+
+def _card_floors(task: str, targets: str) -> tuple[float, float, float]:
+    label = task if targets == "displacement" else f'{task}, `targets="direction"`'
+    row = re.search(rf"^\| {re.escape(label)} \| `[0-9a-f]+` \| (.*) \|$", CARD.read_text(), re.M)
+    assert row, f"no floor row for {label!r} in {CARD}"
+    return tuple(float(x.strip("* ")) for x in row.group(1).split("|"))
+
+
+@pytest.mark.parametrize("targets", ["displacement", "direction"])
+@pytest.mark.parametrize("task", ["sym", "bend", "asym"])
+def test_floor_by_least_squares_over_the_equivariant_subspace(sb_root, task, targets):
+    """Second derivation of the floors (an oracle that shares no code with curie or
+    best_equivariant_score), every task, both target conventions, every sample: an
+    equivariant output of a C2v input lies in a 3-parameter space; the best SBMSE there
+    is a linear least-squares fit (an equivariant output is invariant under Sym(x), so
+    its SBMSE is its MSE). A1 targets lie in the space (floor 0); a B2 target has no
+    component in it, so the floor is mean |y_i|^2: 1/3 for the unit-norm displacement
+    pattern, 1 for unit vectors. The CD floor of curie is the symmetric-mean Chamfer
+    distance of that best output from y. Both agree with curie per sample and with the
+    data card's table."""
+    from sbbench.curie import curie_check
+
+    ds = sd.load(f"h2o_modes:{task}", root=sb_root, targets=targets)
+    report = curie_check(ds)
+    ls_sbmse, ls_cd = [], []
+    for d, facts in zip(ds, report.samples, strict=True):
+        pos, y = d.pos.double().numpy(), d.y.double().numpy()
+        basis = _equivariant_basis_c2v(pos)
         coef = np.linalg.lstsq(basis.reshape(3, -1).T, y.ravel(), rcond=None)[0]
         best = np.einsum("k,kij->ij", coef, basis)
-        assert np.abs(best).max() < 1e-6  # B2 has no component in the A1 space
-        ops = d.sym_ops.double()
-        perms = d.sym_perms.view(len(ops), -1)
-        ls_floor = float(sbmse(torch.as_tensor(best), d.y.double(), ops, perms))
-        assert ls_floor == pytest.approx(floor, rel=1e-5)  # SBMSE: mean over atoms of |.|^2
-        assert float(curie_check(ds).floor_sbmse) == pytest.approx(ls_floor, rel=1e-6)
+        if task == "asym":
+            assert np.abs(best).max() < 1e-6  # B2 has no component in the A1 space
+        else:
+            assert np.abs(best - y).max() < 1e-5  # A1: the target itself is equivariant
+        ls_sbmse.append(float(((y - best) ** 2).sum(1).mean()))
+        ls_cd.append(_chamfer_symmetric_mean(best, y))
+        assert facts.floor_sbmse == pytest.approx(ls_sbmse[-1], rel=1e-5, abs=1e-9)
+        assert facts.floor_cd == pytest.approx(ls_cd[-1], rel=1e-5, abs=1e-9)
+    exact = {"sym": 0.0, "bend": 0.0, "asym": 1.0 / 3.0 if targets == "displacement" else 1.0}
+    assert np.mean(ls_sbmse) == pytest.approx(exact[task], rel=1e-5, abs=1e-9)
+    card_sbmse, card_cd, _ = _card_floors(task, targets)
+    assert np.mean(ls_sbmse) == pytest.approx(card_sbmse, rel=1e-4, abs=1e-9)
+    assert np.mean(ls_cd) == pytest.approx(card_cd, rel=1e-4, abs=1e-9)
 
 
 def test_direction_floor_in_the_paper_convention(sb_root):
