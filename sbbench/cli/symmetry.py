@@ -85,16 +85,20 @@ def _classes(pg, symbols: list[str]) -> list[dict]:
 
 @contextlib.contextmanager
 def _first_use_notice(after: float = 3.0):
-    """Say why the first detection is slow (numba compiles the detector once per install)."""
-    timer = threading.Timer(
-        after,
-        lambda: print(
-            "still working: the first use after installation compiles the point-group "
-            "detector (about a minute; cached afterwards)",
-            file=sys.stderr,
-            flush=True,
-        ),
-    )
+    """Say why the first detection is slow (numba compiles the detector once per install),
+    unless the detector already said so when its compilation started (one notice)."""
+    from sbbench.symmetry._kernels import compile_notice
+
+    def say() -> None:
+        if not compile_notice.said:
+            print(
+                "still working: the first use after installation compiles the point-group "
+                "detector (about a minute; cached afterwards)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    timer = threading.Timer(after, say)
     timer.daemon = True
     timer.start()
     try:

@@ -17,12 +17,49 @@ float64 and C-contiguous, labels and classes int64.
 
 from __future__ import annotations
 
+import logging
+
 import numba
 import numpy as np
+from numba.core import event as _event
 
 __all__ = []
 
 jit = numba.njit(cache=True)
+
+#: said once per process when numba starts compiling a kernel of this module
+COMPILE_NOTICE = (
+    "sbbench: compiling the point-group detector (numba, first use after installation: "
+    "about a minute on 2 cores; cached on disk for later runs)"
+)
+
+
+class _CompileNotice(_event.Listener):
+    """Logs :data:`COMPILE_NOTICE` (``sbbench.symmetry`` logger, WARNING, so it reaches
+    stderr without any logging set up) when the first kernel of this module compiles.
+
+    numba fires ``numba:compile`` only on a cache miss (a kernel loaded from the on-disk
+    cache fires nothing), so a warm cache stays silent, at no cost to detect. This covers
+    every caller (sbbench run, curie, symmetry, dataset processing, the Python API).
+    """
+
+    def __init__(self) -> None:
+        self.said = False
+
+    def on_start(self, event) -> None:
+        if self.said:
+            return
+        dispatcher = (event.data or {}).get("dispatcher")
+        if getattr(getattr(dispatcher, "py_func", None), "__module__", None) == __name__:
+            self.said = True
+            logging.getLogger("sbbench.symmetry").warning(COMPILE_NOTICE)
+
+    def on_end(self, event) -> None:
+        pass
+
+
+compile_notice = _CompileNotice()
+_event.register("numba:compile", compile_notice)
 
 
 @jit
