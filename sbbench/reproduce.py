@@ -22,6 +22,13 @@ Tables (paper numbers copied from the PDFs in ``shared/papers``):
 ``sann-table2-direction``, ``sann-table7-direction``
                  the same on the paper's own targets, a unit vector per atom
                  (``h2o_modes`` with ``targets="direction"``; SANN Sec. 6.2)
+
+The four H2O tables also carry ``(hessian)`` rows (issue 17): painn and egnn (Table 2),
+painn+noise and painn+mlp (Table 7) with ``variant="hessian"``, the eigenvector of a
+predicted Hessian (``sbbench.models._hessian``), the mechanism SANN Sec. 6.2 offers for
+PaiNN's success on ``asym``. Not in the paper (its column reads "-"); ``mode_rank`` is
+the physical rank of each mode (:data:`HESSIAN_RANK`) and ``normalize`` follows the
+targets ("total" for displacement patterns, "atom" for per-atom unit vectors).
 ``sann-table3``  QM7-X Hirshfeld dipoles (SANN Table 3; test CD) on our reference set
 ``relaxed-e3``   relaxed_e3nn vs its l_relaxed=0 equivariant twin on shapes:prism and
                  charged_particle (relaxed-E(3) paper Sec. 5)
@@ -109,6 +116,39 @@ _RE3 = {  # relaxed-E(3) paper: (relaxed, equivariant twin); Sec. 5.1 / Fig. 1 a
 }
 _TASKS = ("sym", "bend", "asym")
 _DIRECTION = (("dataset_options", {"targets": "direction"}),)  # SANN Sec. 6.2's labels
+HESSIAN_RANK = {"bend": 0, "sym": 1, "asym": 2}
+"""Rank of each H2O mode among the internal eigenvalues, ascending: the order of the
+B3LYP frequencies (1617, 3786, 3891 cm^-1, ``datasets/h2o_modes/README.md``)."""
+
+
+def _hessian_rows(models: tuple[str, ...], direction: bool) -> list[RunSpec]:
+    """``variant="hessian"`` rows for ``models`` on the three H2O modes (issue 17)."""
+    extra = _DIRECTION if direction else ()
+    return [
+        RunSpec(
+            m,
+            f"h2o_modes:{t}",
+            label=f"{m} (hessian)",
+            paper="-",
+            overrides=(
+                (
+                    "model_hparams",
+                    {
+                        "variant": "hessian",
+                        "mode_rank": HESSIAN_RANK[t],
+                        "normalize": "atom" if direction else "total",
+                    },
+                ),
+                *extra,
+            ),
+        )
+        for m in models
+        for t in _TASKS
+    ]
+
+
+_HESSIAN_T2 = ("painn", "egnn")
+_HESSIAN_T7 = ("painn+noise", "painn+mlp")  # painn (hessian) is Table 2's row
 _RANDOM_SPLITS = (("split", "random"),)  # the paper's ungrouped random splits
 
 TABLES: dict[str, list[RunSpec]] = {
@@ -119,7 +159,8 @@ TABLES: dict[str, list[RunSpec]] = {
     ],
     "sann-table2": [
         RunSpec(m, f"h2o_modes:{t}", paper=_T2[m][i]) for m in _T2 for i, t in enumerate(_TASKS)
-    ],
+    ]
+    + _hessian_rows(_HESSIAN_T2, direction=False),
     "sann-table7": [
         RunSpec(
             m,
@@ -130,12 +171,14 @@ TABLES: dict[str, list[RunSpec]] = {
         )
         for (m, variant), vals in _T7.items()
         for i, t in enumerate(_TASKS)
-    ],
+    ]
+    + _hessian_rows(_HESSIAN_T7, direction=False),
     "sann-table2-direction": [
         RunSpec(m, f"h2o_modes:{t}", paper=_T2[m][i], overrides=_DIRECTION)
         for m in _T2
         for i, t in enumerate(_TASKS)
-    ],
+    ]
+    + _hessian_rows(_HESSIAN_T2, direction=True),
     "sann-table7-direction": [
         RunSpec(
             m,
@@ -146,7 +189,8 @@ TABLES: dict[str, list[RunSpec]] = {
         )
         for (m, variant), vals in _T7.items()
         for i, t in enumerate(_TASKS)
-    ],
+    ]
+    + _hessian_rows(_HESSIAN_T7, direction=True),
     # the paper's random splits; the leak-free grouped rows come from `sbbench run`
     "sann-table3": [RunSpec(m, "qm7x", paper=_T3[m], overrides=_RANDOM_SPLITS) for m in _T3],
     "relaxed-e3": [

@@ -19,6 +19,14 @@ coordinate update ``x_out - x_in`` of one more EGNN coordinate layer with
 ``k`` channels: ``out_i^c = C sum_j (x_i - x_j) phi_out^c(m_ij)
 + phi_vel^c(h_i) v_i^init`` (the last term only with ``node_vec``).
 
+**Hessian output** (``variant="hessian"``, issue 17). An invariant molecular energy
+``E = sum_i phi_E(h_i)`` (3 channels) on the features after the EGNN layers; the
+output is the eigenvector of rank ``mode_rank`` of the mass-weighted,
+rigid-body-projected Hessian ``d^2 E / dpos^2``, sign fixed against ``-dE_ref/dpos``
+(:class:`~sbbench.models._hessian.HessianHead`). Symmetry class: symmetry-breaking
+(equivariant on inputs without symmetry; breaks Sym(x) only through the sign of a
+mode that Sym(x) flips, or the basis of a degenerate eigenspace).
+
 **Inputs.** ``z`` (embedding), ``pos``, optional ``node_attr`` (extra
 scalars, added to the embedding through a linear map; set ``node_attr_dim``)
 and optional ``node_vec`` (velocities, eq. 7).
@@ -35,6 +43,7 @@ from torch import Tensor, nn
 
 from ._base import Inputs, VectorModel, mlp
 from ._graph import molecule_graph
+from ._hessian import HessianHead, HessianOutputMixin, hessian_options
 
 __all__ = ["EGNN"]
 
@@ -86,7 +95,7 @@ class _EGNNLayer(nn.Module):
         return h, x
 
 
-class EGNN(VectorModel):
+class EGNN(VectorModel, HessianOutputMixin):
     """E(3)-equivariant graph network of Satorras et al. (2021).
 
     Parameters
@@ -103,6 +112,11 @@ class EGNN(VectorModel):
         Size of the atomic-number embedding.
     node_attr_dim
         Width of the optional ``node_attr`` input.
+    variant
+        ``"coordinate"`` (default: the coordinate update above) or ``"hessian"``.
+    mode_rank, mass_weighted, project_rigid, normalize, eig_eps, rank_grad, rank_tau
+        Options of the ``"hessian"`` variant (:class:`~sbbench.models._hessian.HessianHead`);
+        rejected with another variant.
     """
 
     symmetry_class = "equivariant"
@@ -116,10 +130,32 @@ class EGNN(VectorModel):
         cutoff: float | None = None,
         num_atom_types: int = 100,
         node_attr_dim: int = 0,
+        variant: str = "coordinate",
+        mode_rank: int | None = None,
+        mass_weighted: bool | None = None,
+        project_rigid: bool | None = None,
+        normalize: str | None = None,
+        eig_eps: float | None = None,
+        rank_grad: bool | None = None,
+        rank_tau: float | None = None,
     ):
         super().__init__(
             out_vectors=out_vectors, num_atom_types=num_atom_types, node_attr_dim=node_attr_dim
         )
+        if variant not in ("coordinate", "hessian"):
+            raise ValueError(f"EGNN variant must be 'coordinate' or 'hessian', got {variant!r}")
+        head_opts = hessian_options(
+            variant,
+            self.out_vectors,
+            mode_rank=mode_rank,
+            mass_weighted=mass_weighted,
+            project_rigid=project_rigid,
+            normalize=normalize,
+            eig_eps=eig_eps,
+            rank_grad=rank_grad,
+            rank_tau=rank_tau,
+        )
+        self.variant = variant
         if int(layers) < 0 or int(hidden) < 1:
             raise ValueError(f"need layers >= 0 and hidden >= 1, got {layers}, {hidden}")
         self.hidden = int(hidden)
@@ -127,22 +163,40 @@ class EGNN(VectorModel):
         self.embedding = nn.Embedding(self.num_atom_types, self.hidden)
         self.attr_proj = nn.Linear(self.node_attr_dim, self.hidden) if self.node_attr_dim else None
         self.layers = nn.ModuleList(_EGNNLayer(self.hidden) for _ in range(int(layers)))
-        self.head = _EGNNLayer(self.hidden, coord_channels=self.out_vectors)
-        nn.init.xavier_uniform_(self.head.phi_x[-1].weight)
+        if variant == "hessian":
+            self.hessian_head = HessianHead(**head_opts)
+            self.energy = mlp([self.hidden, self.hidden, HessianHead.n_energies])
+            self.symmetry_class = "symmetry-breaking"
+        else:
+            self.head = _EGNNLayer(self.hidden, coord_channels=self.out_vectors)
+            nn.init.xavier_uniform_(self.head.phi_x[-1].weight)
 
     @property
     def feature_dim(self) -> int:
         return self.hidden
 
-    def features(self, inp: Inputs) -> tuple[Tensor, Tensor]:
-        h = self.embedding(inp.z).to(inp.pos.dtype)
+    def _encode(self, inp: Inputs, pos: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        h = self.embedding(inp.z).to(pos.dtype)
         if self.attr_proj is not None:
             h = h + self.attr_proj(inp.node_attr)
-        x = inp.pos
+        x = pos
         edge_index = molecule_graph(x, inp.batch, self.cutoff)
-        vel = inp.node_vec
         for layer in self.layers:
-            h, x = layer(h, x, edge_index, vel)
+            h, x = layer(h, x, edge_index, inp.node_vec)
+        return h, x, edge_index
+
+    def energies(self, inp: Inputs, pos: Tensor) -> tuple[Tensor, Tensor]:
+        """Invariant features ``(N, F)`` and molecular energies ``(B, 3)`` (``"hessian"``)."""
+        h, _, _ = self._encode(inp, pos)
+        atom_e = self.energy(h)
+        energy = atom_e.new_zeros(inp.num_graphs, atom_e.shape[1])
+        return h, energy.index_add(0, inp.batch, atom_e)
+
+    def features(self, inp: Inputs) -> tuple[Tensor, Tensor]:
+        if self.variant == "hessian":
+            return self.hessian_output(inp)
+        h, x, edge_index = self._encode(inp, inp.pos)
+        vel = inp.node_vec
         m, rel = self.head.messages(h, x, edge_index)
         out = self.head.coordinate_update(h, m, rel, edge_index, vel)  # (N, k, 3)
         return h, out.reshape(out.shape[0], -1)

@@ -11,6 +11,14 @@ update (eqs. 9-11) blocks with scalar features ``s_i`` (F) and vector features
     A per-atom scalar head summed to a molecular invariant ``E`` (``k``
     channels); the output is ``-dE/dpos`` (SANN Sec. 6.2 / App. C.5).
     Symmetry class: equivariant (gradient of an invariant).
+``variant="hessian"`` (issue 17, SANN Sec. 6.2's explanation of PaiNN on ``asym``)
+    The same invariant energy (3 channels: ``E``, a sign reference ``E_ref``, a
+    scale); the output is the eigenvector of rank ``mode_rank`` of the mass-weighted,
+    rigid-body-projected Hessian ``d^2 E / dpos^2``, its sign fixed against
+    ``-dE_ref/dpos`` (:class:`~sbbench.models._hessian.HessianHead`). The matrix is
+    strictly equivariant; the eigenvector is equivariant on inputs without symmetry
+    and breaks Sym(x) only by the choice of sign (B2 modes) or of a basis in a
+    degenerate eigenspace. Symmetry class: symmetry-breaking.
 
 **Inputs.** ``z``, ``pos``, optional ``node_attr`` (added to the scalar
 embedding; set ``node_attr_dim``), optional ``node_vec`` (used as initial
@@ -30,6 +38,7 @@ from torch import Tensor, nn
 
 from ._base import GradientMixin, Inputs, VectorModel, cosine_cutoff, gradient_vectors, mlp
 from ._graph import edge_vectors, molecule_graph
+from ._hessian import HessianHead, HessianOutputMixin, hessian_options
 
 __all__ = ["PaiNN"]
 
@@ -92,7 +101,7 @@ class _GatedEquivariantBlock(nn.Module):
         return self.scalar_act(s_out), gate[:, :, None] * w2
 
 
-class PaiNN(VectorModel, GradientMixin):
+class PaiNN(VectorModel, GradientMixin, HessianOutputMixin):
     """Polarizable atom interaction neural network (Schütt et al. 2021).
 
     Parameters
@@ -106,8 +115,11 @@ class PaiNN(VectorModel, GradientMixin):
     cutoff
         Radius graph cutoff in Å; ``None`` = fully connected within each molecule.
     variant
-        ``"tensor"`` (gated equivariant output) or ``"vector"`` (gradient of
-        an invariant), SANN Table 7.
+        ``"tensor"`` (gated equivariant output), ``"vector"`` (gradient of
+        an invariant), SANN Table 7, or ``"hessian"`` (Hessian eigenvector).
+    mode_rank, mass_weighted, project_rigid, normalize, eig_eps, rank_grad, rank_tau
+        Options of the ``"hessian"`` variant (:class:`~sbbench.models._hessian.HessianHead`);
+        rejected with another variant.
     num_rbf
         Number of radial basis functions.
     basis_cutoff
@@ -130,12 +142,32 @@ class PaiNN(VectorModel, GradientMixin):
         basis_cutoff: float = 10.0,
         num_atom_types: int = 100,
         node_attr_dim: int = 0,
+        mode_rank: int | None = None,
+        mass_weighted: bool | None = None,
+        project_rigid: bool | None = None,
+        normalize: str | None = None,
+        eig_eps: float | None = None,
+        rank_grad: bool | None = None,
+        rank_tau: float | None = None,
     ):
         super().__init__(
             out_vectors=out_vectors, num_atom_types=num_atom_types, node_attr_dim=node_attr_dim
         )
-        if variant not in ("tensor", "vector"):
-            raise ValueError(f"PaiNN variant must be 'tensor' or 'vector', got {variant!r}")
+        if variant not in ("tensor", "vector", "hessian"):
+            raise ValueError(
+                f"PaiNN variant must be 'tensor', 'vector' or 'hessian', got {variant!r}"
+            )
+        head_opts = hessian_options(
+            variant,
+            self.out_vectors,
+            mode_rank=mode_rank,
+            mass_weighted=mass_weighted,
+            project_rigid=project_rigid,
+            normalize=normalize,
+            eig_eps=eig_eps,
+            rank_grad=rank_grad,
+            rank_tau=rank_tau,
+        )
         if int(hidden) < 2 or int(layers) < 1:
             raise ValueError(f"need hidden >= 2 and layers >= 1, got {hidden}, {layers}")
         self.variant = variant
@@ -156,8 +188,12 @@ class PaiNN(VectorModel, GradientMixin):
                     _GatedEquivariantBlock(hidden // 2, k, scalar_act=False),
                 ]
             )
-        else:
+        elif variant == "vector":
             self.energy = mlp([hidden, hidden // 2, k])
+        else:
+            self.hessian_head = HessianHead(**head_opts)
+            self.energy = mlp([hidden, hidden // 2, HessianHead.n_energies])
+            self.symmetry_class = "symmetry-breaking"
 
     @property
     def feature_dim(self) -> int:
@@ -183,6 +219,13 @@ class PaiNN(VectorModel, GradientMixin):
             s, v = update(s, v)
         return s, v
 
+    def energies(self, inp: Inputs, pos: Tensor) -> tuple[Tensor, Tensor]:
+        """Invariant features ``(N, F)`` and molecular energies ``(B, 3)`` (``"hessian"``)."""
+        s, _ = self._encode(inp, pos)
+        atom_e = self.energy(s)
+        energy = atom_e.new_zeros(inp.num_graphs, atom_e.shape[1])
+        return s, energy.index_add(0, inp.batch, atom_e)
+
     def features(self, inp: Inputs) -> tuple[Tensor, Tensor]:
         if self.variant == "tensor":
             s, v = self._encode(inp, inp.pos)
@@ -190,6 +233,8 @@ class PaiNN(VectorModel, GradientMixin):
             for block in self.out_blocks:
                 so, vo = block(so, vo)
             return s, vo.reshape(vo.shape[0], -1)
+        if self.variant == "hessian":
+            return self.hessian_output(inp)
         create_graph = torch.is_grad_enabled()
         with torch.enable_grad():
             pos = self.differentiable_pos(inp.pos)
