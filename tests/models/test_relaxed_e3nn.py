@@ -77,9 +77,13 @@ def test_cube_to_prism_learns_the_eg_factor_along_the_axis(tmp_path):
     assert last < first / 50
     report = describe(model.relaxed_weights(), plot=tmp_path / "theta.png")
     assert (tmp_path / "theta.png").stat().st_size > 0
+    # The D4h-breaking components (0o, 1o, 1e, 2o) have zero gradient only up to
+    # round-off; the symmetric solution is unstable under Adam and they grow to ~0.2 in
+    # 150 steps, tilting the 2e axis by a few degrees. Two implementations equal to 1e-15
+    # in float64 (different summation orders) gave |axis_z| 0.998 and 0.986 in layer 0.
     for layer in range(2):
         assert report.dominant[layer] == "2e", str(report)
-        assert abs(float(report.axis[layer, 2])) > 0.99, str(report)
+        assert abs(float(report.axis[layer, 2])) > 0.98, str(report)
         assert float(report.uniaxiality[layer]) > 0.9, str(report)
     pred = (data.pos + model(data)).detach()
     assert detect(pred.numpy(), data.z.numpy()).schoenflies == "D4h"
