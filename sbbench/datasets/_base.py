@@ -60,7 +60,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
-from .._io import atomic_write_bytes
+from .._io import atomic_path, atomic_write_bytes
 
 __all__ = [
     "SBDataset",
@@ -469,9 +469,8 @@ class SBDataset(InMemoryDataset):
             check_sample(d, where=f"{self.name} sample {i}")
         processed = Path(self.processed_dir)
         data_path = processed / "data.pt"
-        tmp = processed / ".data.pt.tmp"
-        self.save(data_list, str(tmp))
-        os.replace(tmp, data_path)
+        with atomic_path(data_path) as tmp:
+            self.save(data_list, str(tmp))
         meta = {
             "name": self.name,
             "version": self.version,

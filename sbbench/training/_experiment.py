@@ -31,6 +31,7 @@ import numpy as np
 import torch
 import yaml
 
+from .._io import atomic_path, atomic_write_text
 from ._config import RunConfig
 from ._loop import SCORES, evaluate, train_fold
 
@@ -123,7 +124,7 @@ def run_experiment(
     (out / "checkpoints").mkdir(exist_ok=True)
     handler = _setup_logging(out)
     try:
-        (out / "config.yaml").write_text(yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+        atomic_write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         dataset = _load_dataset(cfg)
         hparams = _model_hparams(cfg, dataset[0])
         log.info(
@@ -168,7 +169,8 @@ def run_experiment(
                 fit = train_fold(model, loader, val_loader, cfg, on_epoch=on_epoch)
                 test = evaluate(model, test_loader, keep_predictions=True)
                 eq = _equivariance(model, dataset[test_idx], cfg, equivariance_error)
-                torch.save(model.state_dict(), out / "checkpoints" / f"seed{seed}_fold{f}.pt")
+                with atomic_path(out / "checkpoints" / f"seed{seed}_fold{f}.pt") as tmp:
+                    torch.save(model.state_dict(), tmp)
                 if not folds:
                     _relaxed_weights_report(model, out / "theta.png")
                 ids = lambda idx: [int(i) for i in idx]  # noqa: E731
@@ -310,7 +312,8 @@ def _relaxed_weights_report(model, path: Path) -> None:
         return
     from sbbench.models.relaxed_e3nn import describe
 
-    report = describe(model.relaxed_weights(), plot=path)
+    with atomic_path(path) as tmp:  # describe's own temporary file would leave it 0600
+        report = describe(model.relaxed_weights(), plot=tmp)
     log.info("relaxed weights (first seed/fold; figure %s):\n%s", path.name, report)
 
 

@@ -19,6 +19,17 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path: Path) -> None:
+    """Write ``fig`` atomically with the usual file mode (sbbench._io), then close it."""
+    from sbbench._io import atomic_path
+
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110)
+    finally:
+        _pyplot().close(fig)
+
+
 def plot_curves(path: Path, curves: list[dict[str, Any]]) -> None:
     """Train loss and validation SBMSE per epoch, one line per (seed, fold); log scale."""
     plt = _pyplot()
@@ -33,8 +44,7 @@ def plot_curves(path: Path, curves: list[dict[str, Any]]) -> None:
         ax.set_title(title)
     if len(curves) <= 10:
         axes[1].legend(fontsize=7)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_arrows(
@@ -61,5 +71,4 @@ def plot_arrows(
     ax.set_xlabel("x (Å)")
     ax.set_ylabel("y (Å)")
     ax.set_zlabel("z (Å)")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)

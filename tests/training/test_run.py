@@ -77,8 +77,32 @@ def test_bad_values():
         resolve_config("egnn", "square", overrides={"epochs": 0})
 
 
-def test_run_is_deterministic_and_writes_everything(tmp_path):
+@pytest.fixture
+def umask022():
+    import os
+
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def _modes(folder):
+    import stat
+
+    return {
+        str(p.relative_to(folder)): oct(stat.S_IMODE(p.stat().st_mode))
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def test_run_is_deterministic_and_writes_everything(tmp_path, umask022):
     a = run_experiment(_cfg(), tmp_path / "a", quiet=True)
+    # every file with the mode a plain write gives (0666 & ~umask), none left 0600 by a
+    # temporary file (issue 18 item 3), and no temporary file left behind
+    modes = _modes(a.out_dir)
+    assert set(modes.values()) == {"0o644"}, modes
+    assert not [name for name in modes if "/." in "/" + name], modes
     b = run_experiment(_cfg(), tmp_path / "b", quiet=True)
     fa, fb = a.results["folds"], b.results["folds"]
     assert [f["test"] for f in fa] == [f["test"] for f in fb]
@@ -176,7 +200,7 @@ def test_cli_quick_run(tmp_path, capsys):
     assert capsys.readouterr().out.strip() == f"results: {tmp_path / 'o' / 'results.json'}"
 
 
-def test_relaxed_weights_are_reported_and_plotted(tmp_path):
+def test_relaxed_weights_are_reported_and_plotted(tmp_path, umask022):
     """A relaxed_e3nn run logs what its relaxed weights say and writes theta.png; others do not.
 
     The logged report is describe() of the trained first (seed, fold) model, rebuilt
@@ -190,6 +214,7 @@ def test_relaxed_weights_are_reported_and_plotted(tmp_path):
     out = tmp_path / "relaxed"
     run_experiment(cfg, out, quiet=True)
     assert (out / "theta.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert _modes(out)["theta.png"] == "0o644"  # not describe()'s mkstemp 0600 (item 3)
     header = "relaxed weights (first seed/fold; figure theta.png):\n"
     text = (out / "run.log").read_text()
     assert text.count(header) == 1
