@@ -85,8 +85,9 @@ def _classes(pg, symbols: list[str]) -> list[dict]:
 
 @contextlib.contextmanager
 def _first_use_notice(after: float = 3.0):
-    """Say why the first detection is slow (numba compiles the detector once per install),
-    unless the detector already said so when its compilation started (one notice)."""
+    """Say why a detection is slow after ``after`` seconds, unless the detector already
+    said that it compiles (one notice). No longer used by ``run``: the compile notice of
+    :mod:`sbbench.symmetry._kernels` comes when compiling starts, on every path."""
     from sbbench.symmetry._kernels import compile_notice
 
     def say() -> None:
@@ -113,8 +114,7 @@ def run(args: argparse.Namespace) -> int:
     atoms = _read(args.file, args.index, args.format)
     symbols = atoms.get_chemical_symbols()
     pos, numbers = atoms.get_positions(), atoms.get_atomic_numbers()
-    with _first_use_notice():  # compile (or load from the cache) the detector's kernels
-        detect([[1.0, 0.0, 0.0], [-0.5, 0.866, 0.0], [-0.5, -0.866, 0.0]])
+    # a cold numba cache announces itself when compiling starts (symmetry._kernels), once
     if args.sweep is not None:
         rows = []
         previous = None
