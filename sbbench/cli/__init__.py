@@ -21,8 +21,10 @@ Exit codes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
+import warnings
 from collections.abc import Sequence
 
 # name -> module (relative to this package). Order is the order shown in --help.
@@ -48,6 +50,26 @@ class CLIError(Exception):
     def __init__(self, message: str, code: int = 2):
         super().__init__(message)
         self.code = code
+
+
+@contextlib.contextmanager
+def _one_line_warnings(enabled: bool = True):
+    """Show warnings as ``sbbench: warning: MESSAGE`` (one line, no source path) while a
+    command runs; ``--debug`` keeps Python's default display."""
+    if not enabled:
+        yield
+        return
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        print(f"sbbench: warning: {text}", file=file or sys.stderr)
+
+    old = warnings.showwarning
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = old
 
 
 def _load(name: str):
@@ -102,7 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args._module.run(args) or 0)
+        with _one_line_warnings(enabled=not args.debug):
+            return int(args._module.run(args) or 0)
     except KeyboardInterrupt:
         print("sbbench: interrupted", file=sys.stderr)
         return 130

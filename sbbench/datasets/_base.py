@@ -40,7 +40,8 @@ built once by :meth:`SBDataset.process` and saved under
 generator's version uses a fresh folder. Next to ``data.pt`` a ``meta.json``
 records the options and the sha256 of ``data.pt``; a cache whose meta data is
 missing, unreadable, for other options or whose checksum does not match is
-deleted and rebuilt (with a warning), never used. Files are written to a
+deleted and rebuilt (with a warning), never used. A build that fails or is
+interrupted removes what it wrote, so the next load simply builds again. Files are written to a
 temporary name and moved into place, and processing holds a file lock, so
 parallel workers never read a half-written cache.
 """
@@ -389,8 +390,17 @@ class SBDataset(InMemoryDataset):
         from filelock import FileLock
 
         with FileLock(str(folder / ".lock")):
-            self._drop_bad_cache(folder / "processed", force_reload)
-            super().__init__(str(folder), transform=transform, log=False)
+            processed = folder / "processed"
+            self._drop_bad_cache(processed, force_reload)
+            building = not (processed / "data.pt").is_file()
+            try:
+                super().__init__(str(folder), transform=transform, log=False)
+            except BaseException:
+                # a failed (or interrupted) build leaves no cache behind: the next load
+                # builds from scratch instead of finding an incomplete one
+                if building:
+                    shutil.rmtree(processed, ignore_errors=True)
+                raise
         self.load(self.processed_paths[0])
 
     # -- options -------------------------------------------------------------------------
