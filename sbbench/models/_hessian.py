@@ -55,7 +55,8 @@ that predicts an invariant molecular energy ``E(pos)``:
    ``rank_grad=True`` (default) the forward pass keeps the hard rank, and the
    backward pass is that of a soft selection ``sum_j w_j s_j v_j`` with
    ``w = softmax(-((lambda_j - lambda_k) / T)^2)``, ``T = rank_tau * max|lambda|``
-   (straight-through), which moves the right eigenvalue to the chosen rank.
+   (straight-through), which moves the right eigenvalue to the chosen rank. A mode
+   whose sign Sym(x) flips gets the gradient of its better sign (:class:`_SoftRank`).
 """
 
 from __future__ import annotations
@@ -197,6 +198,36 @@ def molecule_hessians(
     return blocks, grad
 
 
+#: overlap with the reference field below which a mode's sign counts as free (the mode is
+#: flipped by some g in Sym(x), so its overlap with an invariant field is zero but rounding)
+_FREE_COS = 1e-4
+
+
+class _SoftRank(torch.autograd.Function):
+    """Zero in the forward pass; the gradient of the soft selection ``signed @ weight``.
+
+    For a mode whose sign is free (``free``: Sym(x) flips it, see :data:`_FREE_COS`) the
+    SB loss does not care about its sign, which rounding chose, so its weight gets the
+    gradient of the better sign, ``-|<g, v_j>|``: the soft selection always moves such a
+    mode towards the chosen rank when the loss gradient overlaps it. (With the plain
+    gradient a wrongly ordered start is pushed the wrong way half of the time: at an
+    A1 prediction SBMSE ties between ``y`` and ``g y`` and takes ``y``, whatever sign
+    the B2 eigenvector has.)
+    """
+
+    @staticmethod
+    def forward(ctx, weight: Tensor, signed: Tensor, free: Tensor) -> Tensor:
+        ctx.save_for_backward(weight, signed, free)
+        return signed.new_zeros(signed.shape[0])
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        weight, signed, free = ctx.saved_tensors
+        c = signed.T @ g
+        c = torch.where(free, -c.abs(), c)
+        return c, g[:, None] * weight[None, :], None
+
+
 def _hard_sign(c: Tensor, tau: float = 0.1) -> Tensor:
     """``+1``/``-1`` (``+1`` at 0) with the straight-through gradient of ``tanh(c / tau)``."""
     hard = torch.where(c >= 0, torch.ones_like(c), -torch.ones_like(c))
@@ -301,8 +332,7 @@ class HessianHead(nn.Module):
             if self.rank_grad and create_graph and dim > 1:
                 lam = evals / evals.detach().abs().max().clamp_min(1e-30)
                 weight = torch.softmax(-(((lam - lam[k]) / self.rank_tau) ** 2), dim=0)
-                soft = signed @ weight
-                out = out + soft - soft.detach()
+                out = out + _SoftRank.apply(weight, signed, cos.detach().abs() < _FREE_COS)
             out = out.reshape(n, 3)
             if self.normalize == "atom":
                 out = out / (out.pow(2).sum(-1, keepdim=True) + 1e-12).sqrt()
