@@ -153,12 +153,14 @@ def test_ls_lists_metrics_and_degrades(sbbench, monkeypatch):
 
 def test_ls_models_from_registry(sbbench):
     pytest.importorskip("sbbench.models")
-    from sbbench.models import BASE_MODELS
+    from sbbench.models import names
 
     code, out, _ = sbbench("ls", "models")
     assert code == 0
-    for name in BASE_MODELS:
-        assert f"\n  {name} " in out
+    for name in names():
+        if "+" not in name:  # bases under their listed names (dimenetpp, not dimenet++)
+            assert f"\n  {name} " in out
+    assert "(also accepted as dimenet++)" in out and "\n  dimenet++ " not in out
     assert "+mlp" in out and "+noise" in out
 
 
