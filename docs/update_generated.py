@@ -9,7 +9,8 @@
   --out docs/leaderboard`` writes (the same generator, :func:`render_html`).
 
 So no number in these files is hand-typed; ``tests/leaderboard/test_generated_docs.py``
-fails while one is stale. Run after submitting: ``python docs/update_generated.py``.
+fails while one is stale. ``sbbench submit`` into a checkout's leaderboards/ runs
+:func:`update_all` itself; after editing a CSV by hand: ``python docs/update_generated.py``.
 (docs/leaderboard/screenshot.png is written by tests/leaderboard/test_html.py.)
 """
 
@@ -96,12 +97,19 @@ def update_html(path: Path = PAGE) -> bool:
     new = render_html()
     if path.is_file() and path.read_text(encoding="utf-8") == new:
         return False
-    atomic_write_bytes(path, new.encode("utf-8"))
-    path.chmod(0o644)
+    atomic_write_bytes(path, new.encode("utf-8"))  # keeps the file's mode (umask if new)
     return True
 
 
+def update_all() -> dict[Path, bool]:
+    """Refresh every generated file of this checkout that exists (README.md,
+    docs/reproduction.md, docs/leaderboard/index.html); ``{path: changed}``."""
+    out = {path: update(path) for path in FILES if path.is_file()}
+    if PAGE.parent.is_dir():
+        out[PAGE] = update_html()
+    return out
+
+
 if __name__ == "__main__":
-    for path in FILES:
-        print(f"{path.relative_to(ROOT)}: {'updated' if update(path) else 'up to date'}")
-    print(f"{PAGE.relative_to(ROOT)}: {'updated' if update_html() else 'up to date'}")
+    for path, changed in update_all().items():
+        print(f"{path.relative_to(ROOT)}: {'updated' if changed else 'up to date'}")

@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
             + str(outcome.out_dir / "results.json")
             + "   (adds a row to leaderboards/"
             + cfg.dataset
-            + ".csv)"
+            + ".csv; in a checkout it also regenerates README.md's block and docs/)"
         )
     if outcome.interrupted:
         print("interrupted: the finished folds above were kept")

@@ -6,6 +6,11 @@ sbbench.metrics agree with the stored scores (|diff| <= 1e-6 + 1e-4 * |value|), 
 numbers are finite, the dataset version is known and the same file is not already on
 the leaderboard. A rejected file leaves the leaderboard byte-for-byte unchanged.
 
+Submitting to a checkout's own leaderboards/ (the default inside a checkout) also
+regenerates what is generated from them (README.md's leaderboard block,
+docs/reproduction.md, docs/leaderboard/index.html: docs/update_generated.py), so the
+checkout stays consistent and its staleness test passes; --no-docs skips that.
+
 exit codes: 0 accepted, 1 rejected (the message says why), 2 bad usage or unreadable file.
 """
 
@@ -34,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dir",
         metavar="DIR",
         help="leaderboard folder (default: $SBBENCH_LEADERBOARDS or the checkout's leaderboards/)",
+    )
+    parser.add_argument(
+        "--no-docs",
+        action="store_true",
+        help="do not regenerate the checkout's README block and docs/ after the row is added",
     )
 
 
@@ -68,4 +78,28 @@ def run(args: argparse.Namespace) -> int:
         f"rank {rank} of {len(group)}\n"
         f"  see: sbbench leaderboard {row['dataset']}" + (f" --dir {args.dir}" if args.dir else "")
     )
+    _refresh_docs(sub.path, skip=args.no_docs)
     return 0
+
+
+def _refresh_docs(board, *, skip: bool) -> None:
+    """Regenerate the checkout's generated documents if ``board`` is one of its CSVs."""
+    from sbbench.leaderboard._docs import checkout_of, refresh_generated_docs
+
+    root = checkout_of(board)
+    if root is None:
+        return
+    if skip:
+        print("  generated docs not refreshed (--no-docs): run python docs/update_generated.py")
+        return
+    try:
+        changed = refresh_generated_docs(board)
+    except Exception as exc:  # the row is in; say how to finish by hand
+        print(
+            f"sbbench: warning: the row was added but regenerating the docs failed "
+            f"({type(exc).__name__}: {exc}); run python docs/update_generated.py",
+            file=sys.stderr,
+        )
+        return
+    names = ", ".join(str(p.relative_to(root)) for p in changed) or "nothing to change"
+    print(f"  regenerated: {names}")

@@ -186,3 +186,56 @@ def test_separate_process_cli(files, tmp_path, monkeypatch):
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.startswith("sbbench: error: rejected ") and proc.stderr.count("\n") == 1
     assert board.read_bytes() == before
+
+
+def _fake_checkout(root):
+    """A checkout with the real docs/update_generated.py, a README with a stale
+    leaderboard block, an empty leaderboards/ and a docs/leaderboard/ page folder."""
+    import shutil
+
+    (root / "docs" / "leaderboard").mkdir(parents=True)
+    (root / "leaderboards").mkdir()
+    here = Path(__file__).resolve().parents[2]
+    shutil.copy(here / "docs" / "update_generated.py", root / "docs" / "update_generated.py")
+    (root / "README.md").write_text(
+        "intro\n<!-- leaderboards:begin -->\nold\n<!-- leaderboards:end -->\noutro\n"
+    )
+    return root
+
+
+def _staleness_check(root):
+    """What tests/leaderboard/test_generated_docs.py asserts, on ``root``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_fake", root / "docs/update_generated.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    text = (root / "README.md").read_text()
+    return gen.block(text, "leaderboards") == gen.render("leaderboards")
+
+
+def test_submit_into_a_checkout_regenerates_its_docs(sbbench, files, tmp_path, monkeypatch):
+    """Following run's 'next: sbbench submit ...' hint inside a checkout keeps README's
+    generated block current (issue 18 item 8); --no-docs says what to run instead."""
+    register_toy(monkeypatch)
+    root = _fake_checkout(tmp_path / "checkout")
+    code, out, err = sbbench("submit", files["good0"], "--dir", root / "leaderboards")
+    assert code == 0, err
+    assert "regenerated: README.md, docs/leaderboard/index.html" in out
+    assert _staleness_check(root)
+    assert (root / "README.md").read_text().startswith("intro\n<!-- leaderboards:begin -->\n")
+    assert "### toy (1 submission" in (root / "README.md").read_text()
+    assert "<html" in (root / "docs/leaderboard/index.html").read_text().lower()
+
+    code, out, err = sbbench("submit", files["good1"], "--dir", root / "leaderboards", "--no-docs")
+    assert code == 0, err
+    assert "run python docs/update_generated.py" in out
+    assert not _staleness_check(root)  # the second row is not in the README yet
+
+
+def test_submit_elsewhere_touches_no_docs(sbbench, files, tmp_path, monkeypatch):
+    register_toy(monkeypatch)
+    code, out, err = sbbench("submit", files["good0"], "--dir", tmp_path / "boards")
+    assert code == 0, err
+    assert "regenerated" not in out and "update_generated" not in out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["boards"]
