@@ -2,9 +2,11 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from sbbench.cli import main
+from sbbench.datasets import square
 from sbbench.leaderboard import read_leaderboard
 from sbbench.models import names as model_names
 from sbbench.reproduce import TABLES, reproduce
@@ -20,7 +22,35 @@ def test_tables_are_well_formed():
             assert s.paper, (table, s.key)
 
 
+def _own_sbmse(pred: np.ndarray, y: np.ndarray, ops: np.ndarray, perms: np.ndarray) -> float:
+    """min over g of (1/N) sum_i |pred[perm_g(i)] - R_g y_i|^2 (README's definition)."""
+    return min(
+        float(((pred[perm] - y @ rot.T) ** 2).sum(1).mean())
+        for rot, perm in zip(ops, perms, strict=True)
+    )
+
+
+def _own_floor(y: np.ndarray, ops: np.ndarray, perms: np.ndarray) -> float:
+    """(1/N) sum_i |y_i - ybar_i|^2 with ybar the group average of y (the best
+    Sym(x)-equivariant output: it is invariant, so its SBMSE is its MSE)."""
+    ybar = np.zeros_like(y)
+    for rot, perm in zip(ops, perms, strict=True):
+        image = np.empty_like(y)
+        image[perm] = y @ rot.T
+        ybar += image
+    ybar /= len(ops)
+    return float(((y - ybar) ** 2).sum(1).mean())
+
+
 def test_one_row_end_to_end(tmp_path):
+    """One real row: the table shows the spec's paper value next to *our* scores (those of
+    the leaderboard row), the test SBMSE recomputed from the saved predictions is the
+    reported one, egnn's predictions are Sym(x)-invariant (it is equivariant), and so its
+    score is not below the equivariant floor: the per-sample floor of the saved targets
+    and curie's floor of the dataset."""
+    from sbbench.curie import curie_check
+    from sbbench.datasets import load
+
     path = reproduce(
         "sann-table1",
         tmp_path / "out",
@@ -29,22 +59,50 @@ def test_one_row_end_to_end(tmp_path):
         only=["egnn@square/sbmse"],
         log=lambda _: None,
     )
+    (spec,) = [s for s in TABLES["sann-table1"] if s.key == "egnn@square/sbmse"]
     text = path.read_text()
-    assert "| egnn | square | sbmse | 0.251 |" in text
     assert "one-sided m(X, Y)" in text
     rows = read_leaderboard(tmp_path / "lb" / "square.csv")
     assert len(rows) == 1
     row = rows[0]
+
+    def shown(key: str) -> str:
+        return f"{row[f'test_{key}_mean']:.4g} ± {row[f'test_{key}_std']:.2g}"
+
+    line = (
+        f"| egnn | square | sbmse | {spec.paper} | {shown('sbcd_paper')} | {shown('sbmse')} | "
+        f"{shown('cd')} | {shown('sbcd')} |"
+    )
+    assert line in text, (line, text)
     assert json.loads(row["hyperparameters"])["model"]["hidden"] == 8
     assert (
         row["command"]
         == "sbbench reproduce sann-table1 --only egnn@square/sbmse --folds 1 --epochs 2"
     )
     assert row["loss"] == "sbmse" and json.loads(row["loss_chamfer"]) is None
-    # egnn is equivariant: it cannot beat the square's Curie floor (undeformed square:
-    # SBMSE 1/16 for the 1 x 1.5 rectangle; paper-convention SBCD 0.25, by construction)
-    assert row["test_sbmse_mean"] >= 0.0625 * (1 - 1e-4)
-    assert row["test_sbcd_paper_mean"] >= 0.25 * (1 - 1e-4)
+
+    (results,) = (tmp_path / "out").rglob("results.json")
+    (fold,) = json.loads(results.read_text())["folds"]
+    assert len(fold["predictions"]) == len(fold["split"]["test"]) == 2
+    scores, floors = [], []
+    for p in fold["predictions"]:
+        pred, y = np.array(p["pred"]), np.array(p["target"])
+        ops, perms = np.array(p["sym_ops"]), np.array(p["sym_perms"])
+        assert len(ops) == 16  # D4h of the square
+        for rot, perm in zip(ops, perms, strict=True):  # equivariant: invariant output
+            np.testing.assert_allclose(pred[perm], pred @ rot.T, atol=1e-5)
+        scores.append(_own_sbmse(pred, y, ops, perms))
+        floors.append(_own_floor(y, ops, perms))
+    assert row["test_sbmse_mean"] == pytest.approx(np.mean(scores), rel=1e-5)
+    assert fold["test"]["sbmse"] == pytest.approx(np.mean(scores), rel=1e-5)
+    for score, floor in zip(scores, floors, strict=True):
+        assert score >= floor - 1e-6
+    curie = curie_check(load("square"))
+    assert np.mean(floors) == pytest.approx(curie.floor_sbmse, rel=1e-5)  # 1/16
+    assert row["test_sbmse_mean"] >= curie.floor_sbmse - 1e-6
+    # paper-convention SBCD: the square's exact equivariant optimum (non-deforming, 0.25)
+    paper_floor = square.equivariant_optimum(symmetric=False, reduction="sum")
+    assert row["test_sbcd_paper_mean"] >= paper_floor - 1e-6
 
 
 def test_paper_loss_rows_say_so(tmp_path):
