@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import h5py
+import pytest
 
 from sbbench._paths import repo_root, shipped_file
 
@@ -27,6 +28,7 @@ def test_found_in_source_checkout_and_matches_sha256():
         assert f.attrs["basis"] and f.attrs["pyscf_version"]
 
 
+@pytest.mark.slow  # builds a wheel with pip (~12 s single-threaded)
 def test_found_from_an_installed_wheel(tmp_path):
     """Build a wheel, check it carries the file, and locate it from the unpacked wheel."""
     wheels = tmp_path / "wheels"
