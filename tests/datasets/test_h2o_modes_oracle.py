@@ -185,7 +185,7 @@ def compare_with_oracle(shipped: dict, oracle: dict, pos: np.ndarray) -> None:
         assert IRREP[name] == shipped[name]["irrep"]
 
 
-@pytest.mark.slow  # 7 B3LYP/def2-TZVP SCF + gradient runs, ~30 s on one core
+@pytest.mark.slow  # 7 B3LYP/def2-TZVP SCF + gradient runs: 28 s on one core, 48 s shared
 def test_shipped_modes_match_a_finite_difference_pyscf_hessian(ref):
     pos = np.array(ref["positions"])
     oracle = pyscf_harmonic_modes(pos)
