@@ -206,13 +206,13 @@ _FREE_COS = 1e-4
 class _SoftRank(torch.autograd.Function):
     """Zero in the forward pass; the gradient of the soft selection ``signed @ weight``.
 
-    For a mode whose sign is free (``free``: Sym(x) flips it, see :data:`_FREE_COS`) the
-    SB loss does not care about its sign, which rounding chose, so its weight gets the
-    gradient of the better sign, ``-|<g, v_j>|``: the soft selection always moves such a
-    mode towards the chosen rank when the loss gradient overlaps it. (With the plain
-    gradient a wrongly ordered start is pushed the wrong way half of the time: at an
-    A1 prediction SBMSE ties between ``y`` and ``g y`` and takes ``y``, whatever sign
-    the B2 eigenvector has.)
+    A mode other than the chosen one whose sign is free (``free``: some g in Sym(x)
+    flips it, :data:`_FREE_COS`) has its sign chosen by rounding, and the SB loss does
+    not care which; its weight gets the gradient of the better sign, ``-|<g, v_j>|``,
+    so the soft selection moves it towards the chosen rank whenever the loss gradient
+    overlaps it. With the plain gradient a wrongly ordered start is pushed the wrong
+    way half of the time: at an A1 prediction SBMSE ties between ``y`` and ``g y`` and
+    takes ``y``, whatever sign the B2 eigenvector has.
     """
 
     @staticmethod
@@ -269,7 +269,7 @@ class HessianHead(nn.Module):
         normalize: str = "total",
         eig_eps: float = 1e-3,
         rank_grad: bool = True,
-        rank_tau: float = 0.5,
+        rank_tau: float = 1.0,
     ):
         super().__init__()
         if normalize not in NORMALIZE:
@@ -332,7 +332,9 @@ class HessianHead(nn.Module):
             if self.rank_grad and create_graph and dim > 1:
                 lam = evals / evals.detach().abs().max().clamp_min(1e-30)
                 weight = torch.softmax(-(((lam - lam[k]) / self.rank_tau) ** 2), dim=0)
-                out = out + _SoftRank.apply(weight, signed, cos.detach().abs() < _FREE_COS)
+                free = cos.detach().abs() < _FREE_COS
+                free[k] = False  # the chosen mode: its weight scales the output itself
+                out = out + _SoftRank.apply(weight, signed, free)
             out = out.reshape(n, 3)
             if self.normalize == "atom":
                 out = out / (out.pow(2).sum(-1, keepdim=True) + 1e-12).sqrt()
