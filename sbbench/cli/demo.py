@@ -20,7 +20,10 @@ HELP = "score three predictions for square -> rectangle with CD and SBCD"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--stretch", type=float, default=0.5, help="half the difference of the rectangle sides (Å)"
+        "--stretch",
+        type=float,
+        default=0.5,
+        help="relative stretch s of the sides, 0 < s < 1: 2(1+s) x 2(1-s) (default 0.5)",
     )
 
 
@@ -31,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
     from sbbench.metrics import chamfer, sbcd
 
-    if args.stretch <= 0:
-        raise ValueError(f"--stretch must be positive, got {args.stretch}")
+    if not 0 < args.stretch < 1:  # also NaN; at 1 a side is 0, above it the sides flip
+        raise ValueError(f"--stretch must be between 0 and 1 (exclusive), got {args.stretch}")
     square = np.array([[1.0, 1, 0], [-1, 1, 0], [-1, -1, 0], [1, -1, 0]])
     target = square * [1 + args.stretch, 1 - args.stretch, 1]
     # D4h: the 16 signed permutations of (x, y) combined with z -> +-z

@@ -27,9 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", default="runs/reproduce", help="output folder (default %(default)s)"
     )
-    parser.add_argument("--seeds", help="comma-separated seeds (default: the baselines')")
-    parser.add_argument("--folds", type=int, help="override the number of folds")
-    parser.add_argument("--epochs", type=int, help="override the number of epochs")
+    from sbbench.cli.run import _positive_int, _seeds
+
+    parser.add_argument(
+        "--seeds", type=_seeds, help="comma-separated seeds (default: the baselines')"
+    )
+    parser.add_argument("--folds", type=_positive_int, help="override the number of folds")
+    parser.add_argument("--epochs", type=_positive_int, help="override the number of epochs")
     parser.add_argument(
         "--only", action="append", help="run only this row (repeatable): name@dataset/loss"
     )
@@ -50,20 +54,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from sbbench.reproduce import reproduce, summarize
 
     if args.summary:
+        if args.leaderboards is not None and not Path(args.leaderboards).is_dir():
+            # otherwise every row reads 'not run' (a run creates the folder it submits to)
+            raise FileNotFoundError(f"--leaderboards {args.leaderboards}: no such folder")
         print(summarize(args.table, args.leaderboards), end="")
         return 0
 
     overrides = {}
     if args.seeds:
-        try:
-            overrides["seeds"] = [int(s) for s in args.seeds.split(",")]
-        except ValueError:
-            raise ValueError(
-                f"--seeds must be comma-separated integers, got {args.seeds!r}"
-            ) from None
+        overrides["seeds"] = args.seeds
     if args.folds is not None:
         overrides["folds"] = args.folds
     if args.epochs is not None:

@@ -24,11 +24,27 @@ HELP = "train and evaluate a model with k-fold cross-validation (writes results.
 
 def _seeds(text: str) -> list[int]:
     try:
-        return [int(s) for s in text.split(",") if s.strip()]
+        seeds = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"seeds must be comma-separated integers: {text!r}"
         ) from None
+    if not seeds:  # '--seeds ,' must not silently mean the default seeds
+        raise argparse.ArgumentTypeError(f"no seed in {text!r}; e.g. --seeds 0,1,2")
+    dup = sorted({s for s in seeds if seeds.count(s) > 1})
+    if dup:
+        raise argparse.ArgumentTypeError(f"seed(s) {dup} given twice in {text!r}")
+    return seeds
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, help="(max) learning rate")
     parser.add_argument("--batch-size", type=int, help="molecules per batch")
     parser.add_argument("--device", choices=["cpu", "cuda"], help="training device")
-    parser.add_argument("--threads", type=int, help="CPU threads (default: OMP_NUM_THREADS, max 2)")
+    parser.add_argument(
+        "--threads", type=_positive_int, help="CPU threads (default: OMP_NUM_THREADS, max 2)"
+    )
     parser.add_argument("--out", help="output folder (default runs/<dataset>/<model>/<time>)")
     parser.add_argument("--config", help="YAML file with config keys (overrides the baseline)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 epochs, 2 folds")

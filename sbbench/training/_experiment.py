@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -63,6 +64,11 @@ def check_run(cfg: RunConfig) -> None:
     from sbbench.models import build
 
     cfg.validate()
+    if len(set(cfg.seeds)) != len(cfg.seeds):
+        dup = next(s for s in cfg.seeds if cfg.seeds.count(s) > 1)
+        raise ValueError(f"seed {dup} is given twice in seeds {cfg.seeds}")
+    if cfg.threads is not None and cfg.threads < 0:
+        raise ValueError(f"threads must be >= 1 (or 0/None: the default), got {cfg.threads}")
     options = dict(cfg.dataset_options)
     if cfg.task:
         options["task"] = cfg.task
@@ -119,29 +125,32 @@ def run_experiment(
     # Default: torch's own setting (which honours OMP_NUM_THREADS), capped at 2. More
     # threads than free cores make the small per-molecule ops spin and thrash.
     torch.set_num_threads(cfg.threads or max(1, min(2, torch.get_num_threads())))
+    # data, splits and model first: a dataset, split or hyperparameter that does not work
+    # fails here, before the output folder exists
+    dataset = _load_dataset(cfg)
+    hparams = _model_hparams(cfg, dataset[0])
+    protocol = cfg.split or getattr(dataset, "protocol", "random")
+    splits = kfold(
+        dataset, cfg.folds, cfg.seeds[0], protocol=protocol, fractions=cfg.split_fractions
+    )
+    probe = build(cfg.model, **hparams)
+    n_params = sum(p.numel() for p in probe.parameters() if p.requires_grad)
+    symmetry_class = getattr(probe, "symmetry_class", "unknown")
+    del probe
+
     out = Path(out_dir) if out_dir is not None else default_out_dir(cfg)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     (out / "checkpoints").mkdir(exist_ok=True)
     handler = _setup_logging(out)
+    folds: list[dict[str, Any]] = []
     try:
         atomic_write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-        dataset = _load_dataset(cfg)
-        hparams = _model_hparams(cfg, dataset[0])
         log.info(
             "dataset %s: %d samples; model %s %s", cfg.dataset, len(dataset), cfg.model, hparams
         )
-        protocol = cfg.split or getattr(dataset, "protocol", "random")
-        splits = kfold(
-            dataset, cfg.folds, cfg.seeds[0], protocol=protocol, fractions=cfg.split_fractions
-        )
-
-        probe = build(cfg.model, **hparams)  # fail on bad names/hparams before any training
-        n_params = sum(p.numel() for p in probe.parameters() if p.requires_grad)
-        symmetry_class = getattr(probe, "symmetry_class", "unknown")
-        del probe
         runs = [(seed, f) for seed in cfg.seeds for f in range(len(splits))]
         bar = _progress(len(runs) * cfg.epochs, quiet)
-        folds: list[dict[str, Any]] = []
         curves: list[dict[str, Any]] = []
         interrupted = False
         start = time.perf_counter()
@@ -253,6 +262,12 @@ def run_experiment(
         write_results(out / "results.json", results)
         _plots(out, curves, folds, dataset)
         return RunOutcome(results=results, out_dir=out, interrupted=interrupted)
+    except BaseException:
+        if created and not folds:  # nothing worth keeping: leave no half-made folder
+            log.removeHandler(handler)
+            handler.close()
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     finally:
         log.removeHandler(handler)
         handler.close()
