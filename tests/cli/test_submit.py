@@ -239,3 +239,25 @@ def test_submit_elsewhere_touches_no_docs(sbbench, files, tmp_path, monkeypatch)
     assert code == 0, err
     assert "regenerated" not in out and "update_generated" not in out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["boards"]
+
+
+def test_submit_keeps_the_board_mode(sbbench, files, tmp_path, monkeypatch):
+    """submit rewrites the CSV atomically but leaves its mode as it was (it turned 0644
+    into mkstemp's 0600); a new board gets 0666 & ~umask (issue 18 item 3)."""
+    import os
+    import stat
+
+    register_toy(monkeypatch)
+    old = os.umask(0o022)
+    try:
+        code, _, err = sbbench("submit", files["good0"], "--dir", tmp_path)
+        assert code == 0, err
+        board = tmp_path / "toy.csv"
+        assert stat.S_IMODE(board.stat().st_mode) == 0o644
+        board.chmod(0o664)
+        code, _, err = sbbench("submit", files["good1"], "--dir", tmp_path)
+        assert code == 0, err
+        assert stat.S_IMODE(board.stat().st_mode) == 0o664
+        assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp
+    finally:
+        os.umask(old)
