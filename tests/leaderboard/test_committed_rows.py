@@ -134,7 +134,7 @@ def named_run(row) -> dict:
         "dataset_options": overrides.get("dataset_options", {}),
         "model_hparams": overrides.get("model_hparams", {}),
         "split": overrides.get("split"),
-        "seeds": None if args.seeds is None else [int(s) for s in args.seeds.split(",")],
+        "seeds": args.seeds,  # parsed by argparse (a list of ints)
         "folds": args.folds,
         "epochs": args.epochs,
     }
