@@ -67,7 +67,8 @@ def render(pins: dict[str, dict[str, dict[str, str]]]) -> str:
         for version in sorted(pins[name]):
             lines.append(f"        {_lit(version)}: {{")
             for key in sorted(pins[name][version]):
-                lines.append(f"            {_lit(key)}: (")
+                line = f"            {_lit(key)}: ("
+                lines.append(line + ("  # noqa: E501" if len(line) > 100 else ""))
                 lines.append(f"                {_lit(pins[name][version][key])}")
                 lines.append("            ),")
             lines.append("        },")

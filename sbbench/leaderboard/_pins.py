@@ -33,7 +33,7 @@ PINS: dict[str, dict[str, dict[str, str]]] = {
     },
     "qm7x": {
         "2": {
-            '{"data_dir":"","dipole_tol":0.01,"source":"reference"}': (
+            '{"data_dir":"","dipole_tol":0.01,"orientation":"file","source":"reference","symmetrize":false}': (  # noqa: E501
                 "dbd4f0f34bdc58e64619ad401c504e0a6bbf111c895d7f03e4e55193d7e1f85a"
             ),
         },

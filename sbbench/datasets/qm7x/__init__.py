@@ -17,7 +17,7 @@ from ._curate import (
     curate,
     read_dupmols,
 )
-from ._dataset import CURATED_NAME, QM7X, resolve_source
+from ._dataset import CURATED_NAME, QM7X, conformer_rotation, resolve_source
 from ._fetch import OFFICIAL_FILES, OFFICIAL_MD5, OFFICIAL_URL_BASE, default_data_dir, fetch
 from ._format import (
     REQUIRED_KEYS,
@@ -33,6 +33,7 @@ from ._format import (
 
 __all__ = [
     "CURATED_NAME",
+    "conformer_rotation",
     "OFFICIAL_FILES",
     "OFFICIAL_MD5",
     "OFFICIAL_URL_BASE",

@@ -16,8 +16,28 @@ Two sources behind one loader (issue 6):
     is logged (logger ``sbbench.datasets.qm7x``) and is part of the cache key.
 
 Samples: ``z`` = ``atNUM``, ``pos`` = ``atXYZ`` (Å), ``y`` = ``hVDIP`` (N, 3) in
-e·bohr, ``sym_ops``/``orbit`` from :func:`sbbench.symmetry.detect` at 0.2 Å
-(SANN App. C.2), ``mol_id`` = the QM7-X molecule number (for grouped splits).
+e·bohr, both turned by the conformer's ``rotation`` (below), ``sym_ops``/``orbit``
+from :func:`sbbench.symmetry.detect` at 0.2 Å (SANN App. C.2), ``mol_id`` = the
+QM7-X molecule number (for grouped splits).
+
+Orientation (``orientation`` option). The reference set v1 sits in G2 standard
+orientation and QM7-X in its own, so a model with a non-equivariant head (+MLP)
+could read symmetry axes off the lab frame. ``orientation="random"`` serves every
+conformer turned by a Haar-random rotation ``R`` seeded by its molecule and
+conformer ids (the same ``R`` on every machine and for every split), applied about
+the origin to positions and dipoles alike, and recorded per sample as ``rotation``
+(1, 3, 3): ``pos = pos_file @ R.T``, ``y = y_file @ R.T``. The default is still
+``"file"`` (the file's frame), so that the data of dataset version 2 and its
+leaderboard rows stay as they are; ``"random"`` becomes the default with dataset
+version 3, together with reference set v2 (itself generated randomly oriented).
+
+Symmetrised control (``symmetrize`` option). The inputs of the symmetry-breaking
+subset are symmetric only within the 0.2 Å tolerance, so an equivariant model is
+not bound by the Curie floor there (the floor holds at exact symmetry).
+``symmetrize=True`` projects each input onto its detected group
+(:meth:`sbbench.symmetry.PointGroup.symmetrize`: the group average of the atoms,
+RMSD moved recorded as ``sym_rmsd`` in Å), targets unchanged, so that the floor
+binds every equivariant model.
 Splits: SANN Table 3 uses ten random 60/20/20 splits, see :attr:`QM7X.split_fractions`.
 """
 
@@ -29,20 +49,25 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import torch
+
+from sbbench.symmetry import detect
 
 from .._base import SBDataset, make_sample, sha256_file
 from .._registry import register
+from .._rotation import random_rotation
 from ._curate import conformer_breaks_symmetry
 from ._fetch import default_data_dir
 from ._format import open_hdf5, read_conformer
 
-__all__ = ["QM7X", "CURATED_NAME", "resolve_source"]
+__all__ = ["QM7X", "CURATED_NAME", "resolve_source", "conformer_rotation"]
 
 log = logging.getLogger("sbbench.datasets.qm7x")
 
 #: File name of the curated official subset inside the data folder.
 CURATED_NAME = "curated.hdf5"
 SOURCES = ("auto", "official", "reference")
+ORIENTATIONS = ("file", "random")
 
 
 def resolve_source(source: str = "auto", data_dir: str = "") -> tuple[str, Path]:
@@ -85,9 +110,20 @@ class QM7X(SBDataset):
     dipole_tol : float
         e·bohr tolerance of the dipole-field stabilizer used to curate the
         reference set on load (the official curated file records its own).
+    orientation : {"file", "random"}
+        ``"random"``: each conformer turned by its seeded rotation; ``"file"``
+        (default until dataset version 3): the file's frame. See the module docstring.
+    symmetrize : bool
+        Project each input onto its detected point group (targets unchanged).
     """
 
-    defaults: ClassVar[dict[str, Any]] = {"source": "auto", "data_dir": "", "dipole_tol": 0.01}
+    defaults: ClassVar[dict[str, Any]] = {
+        "source": "auto",
+        "data_dir": "",
+        "dipole_tol": 0.01,
+        "orientation": "file",
+        "symmetrize": False,
+    }
     protocol: ClassVar[str] = "grouped"
     tol: ClassVar[float] = 0.2
     version: ClassVar[int] = 2  # 2: samples carry sym_perms (atom permutations of sym_ops)
@@ -99,6 +135,9 @@ class QM7X(SBDataset):
     def validate(cls, opts: dict[str, Any]) -> None:
         cls._require(opts, "source", opts["source"] in SOURCES, f"one of {SOURCES}")
         cls._require(opts, "dipole_tol", opts["dipole_tol"] > 0, "> 0")
+        cls._require(
+            opts, "orientation", opts["orientation"] in ORIENTATIONS, f"one of {ORIENTATIONS}"
+        )
 
     @classmethod
     def check_options(cls, **options: Any) -> dict[str, Any]:
@@ -146,17 +185,32 @@ class QM7X(SBDataset):
                     for c in confs
                 ):
                     continue
-                for c in confs:
-                    samples.append(
-                        make_sample(
-                            c.numbers,
-                            c.positions,
-                            np.asarray(c.hvdip),
-                            idx=len(samples),
-                            tol=self.tol,
-                            mol_id=mol_id,
-                        )
-                    )
+                for name, c in zip(mol, confs, strict=True):
+                    samples.append(self._sample(c, idmol, name, mol_id, idx=len(samples)))
         if not samples:
             raise ValueError(f"qm7x: no symmetry-breaking molecules in {path}")
         return samples
+
+    def _sample(self, conf, idmol: str, idconf: str, mol_id: int, idx: int):
+        """One conformer, turned (``orientation``) and optionally symmetrised."""
+        pos = np.asarray(conf.positions, dtype=np.float64)
+        y = np.asarray(conf.hvdip, dtype=np.float64)
+        extra = {}
+        if self.options["orientation"] == "random":
+            rot = conformer_rotation(idmol, idconf)
+            pos, y = pos @ rot.T, y @ rot.T
+            extra["rotation"] = torch.from_numpy(rot).float()[None]
+        if self.options["symmetrize"]:
+            pos, rmsd = detect(pos, conf.numbers, tol=self.tol).symmetrize()
+            extra["sym_rmsd"] = torch.tensor([rmsd], dtype=torch.float32)
+        return make_sample(conf.numbers, pos, y, idx=idx, tol=self.tol, mol_id=mol_id, **extra)
+
+
+def conformer_rotation(idmol: str, idconf: str) -> np.ndarray:
+    """The seeded rotation (3, 3) of conformer ``idconf`` of molecule ``idmol``.
+
+    Seeded by the sha256 of ``"idmol/idconf"``, so it depends on nothing but the
+    two ids (not on file order, split or machine).
+    """
+    seed = int.from_bytes(hashlib.sha256(f"{idmol}/{idconf}".encode()).digest()[:8], "little")
+    return random_rotation(np.random.default_rng(seed))
