@@ -141,8 +141,14 @@ def _baselines_dir() -> Path:
 
 def baseline_file(model: str, dataset: str) -> Path | None:
     """The baseline YAML for ``model`` on ``dataset`` (``name`` without ``:task``), if any."""
+    from sbbench.models._registry import parse, registry_name
+
     base = _baselines_dir()
-    for m in (model, model.split("+")[0]):
+    try:  # baselines/ folders use the registry's spelling (dimenet++), not an alias
+        candidates = (registry_name(model), parse(model)[0])
+    except ValueError:  # an unknown name: the caller's model check reports it
+        candidates = (model, model.split("+")[0])
+    for m in candidates:
         path = base / m / f"{dataset}.yaml"
         if path.is_file():
             return path

@@ -25,3 +25,13 @@ def test_baseline_resolves_and_builds(path):
     cfg = resolve_config(path.parent.name, path.stem)
     assert cfg.baseline == f"baselines/{path.parent.name}/{path.name}"
     build(cfg.model, **cfg.model_hparams)
+
+
+@pytest.mark.parametrize("name", ["dimenetpp", "dimenet++", "dimenetpp+mlp", "dimenet+++mlp"])
+def test_every_spelling_of_dimenet_finds_its_baseline(name):
+    """baselines/ uses the registry spelling; the alias and +modifier forms must find it
+    (``dimenet+++mlp`` used to look up baselines/dimenet/ and ran on defaults)."""
+    from sbbench.training._config import baseline_file
+
+    for dataset in ("square", "qm7x"):
+        assert baseline_file(name, dataset) == baseline_file("dimenet++", dataset) is not None
