@@ -293,12 +293,6 @@ def test_fetch_when_the_server_drops_the_connection(sbbench, server, tmp_path):
     assert sorted(p.name for p in dest.iterdir()) == ["DupMols.dat"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sbbench/datasets/qm7x/_fetch.py reads a short body (server closed early) as the "
-    "end of the file: the MD5 check then deletes the .part, so the rerun downloads "
-    "everything again instead of resuming as 'fetch --help' says",
-)
 def test_fetch_resumes_after_a_dropped_connection(sbbench, server, tmp_path):
     server.mode = "drop"
     dest = tmp_path / "dest"
