@@ -36,7 +36,6 @@ import copy
 import dataclasses
 import math
 import os
-import tempfile
 
 import torch
 from e3nn import o3
@@ -514,7 +513,8 @@ def describe(
         If given, save a figure (matplotlib) of every layer's *scalar signal*
         ``f(x) = sum_{p = (-1)^l} theta^{l,p} . Y^l(x)`` (eq. 8 of the
         relaxed-E(3) paper, the ``0e`` term left out as in their Fig. 1) as a
-        spherical surface of radius ``1 + f / max|f|``, coloured by ``f``.
+        spherical surface of radius ``1 + f / (2 max|f|)``, coloured by ``f`` on one
+        scale for all layers (colour bar), written with the usual file mode.
 
     Returns
     -------
@@ -594,25 +594,39 @@ def _plot_signals(theta: dict[str, Tensor], path: str | os.PathLike) -> None:
     pts = torch.stack([tt.sin() * pp.cos(), tt.sin() * pp.sin(), tt.cos()], -1).reshape(-1, 3)
     signal = _scalar_signal(theta, pts)
     layers = signal.shape[0]
-    fig = plt.figure(figsize=(3.2 * layers, 3.4))
+    shown = ", ".join(k for k in theta if k != "0e" and o3.Irrep(k).p == (-1) ** o3.Irrep(k).l)
+    scale = float(signal.abs().max()) or 1.0  # one colour scale for all layers
+    norm = matplotlib.colors.Normalize(-scale, scale)
+    fig = plt.figure(figsize=(3.2 * layers + 1.0, 3.9))
     for i in range(layers):
         f = signal[i]
-        scale = float(f.abs().max()) or 1.0
         r = (1 + 0.5 * f / scale).reshape(n_t, n_p)
         xyz = (pts.reshape(n_t, n_p, 3) * r[..., None]).numpy()
         ax = fig.add_subplot(1, layers, i + 1, projection="3d")
-        colors = plt.cm.coolwarm((f / scale * 0.5 + 0.5).reshape(n_t, n_p).numpy())
+        colors = plt.cm.coolwarm(norm(f.reshape(n_t, n_p).numpy()))
         ax.plot_surface(xyz[..., 0], xyz[..., 1], xyz[..., 2], facecolors=colors, linewidth=0)
-        ax.set(xlabel="x", ylabel="y", zlabel="z", title=f"layer {i}: max|f|={scale:.2g}")
-    fig.tight_layout()
-    path = os.fspath(path)
-    suffix = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
+        ax.set_box_aspect((1, 1, 1))
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            axis.set_major_locator(matplotlib.ticker.MaxNLocator(3))
+        ax.tick_params(labelsize=7)
+        ax.set(xlabel="x", ylabel="y", zlabel="z")
+        ax.set_title(f"layer {i}: max|f| = {float(f.abs().max()):.2g}", fontsize=9)
+    fig.suptitle(
+        f"relaxed weights as a spherical signal f(r) = sum theta^l . Y^l(r) over {shown or '-'}"
+        "\n(eq. 8; 0e left out, pseudo-irreps have no signal); radius 1 + f / 2max|f|",
+        fontsize=8,
+    )
+    bar = fig.colorbar(
+        matplotlib.cm.ScalarMappable(norm=norm, cmap=plt.cm.coolwarm),
+        ax=fig.axes,
+        shrink=0.6,
+        pad=0.08,
+    )
+    bar.set_label("f (theta units)", fontsize=8)
+    from sbbench._io import atomic_path
+
     try:
-        fig.savefig(tmp)
-        os.replace(tmp, path)
+        with atomic_path(os.fspath(path)) as tmp:
+            fig.savefig(tmp)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)

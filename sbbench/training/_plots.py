@@ -56,18 +56,49 @@ def plot_arrows(
     *,
     title: str = "",
 ) -> None:
-    """Atoms as dots with the first predicted (red) and true (blue) 3-vector of each atom."""
+    """Atoms with the first predicted (red) and true (blue, dashed) 3-vector of each atom.
+
+    Atoms are coloured and labelled by element (legend), the axes are equal in
+    Å on a cube around atoms and arrow tips, and the predicted arrows are drawn
+    last and thicker, so that a prediction on top of its target stays visible.
+    """
+    from ase.data import chemical_symbols
+    from matplotlib.ticker import MaxNLocator
+
     plt = _pyplot()
-    fig = plt.figure(figsize=(5, 5))
+    fig = plt.figure(figsize=(5.5, 5.5))
     ax = fig.add_subplot(projection="3d")
-    ax.scatter(*pos.T, c=z, cmap="viridis", s=60, depthshade=False)
-    for vec, color, label in (
-        (target[:, :3], "tab:blue", "true"),
-        (pred[:, :3], "tab:red", "predicted"),
-    ):
-        ax.quiver(*pos.T, *vec.T, color=color, label=label, arrow_length_ratio=0.2)
-    ax.set_title(title)
-    ax.legend(loc="upper left")
+    cmap = plt.get_cmap("tab10")
+    for k, element in enumerate(np.unique(z)):
+        mask = z == element
+        name = (
+            chemical_symbols[int(element)] if 0 < element < len(chemical_symbols) else str(element)
+        )
+        ax.scatter(*pos[mask].T, color=cmap(k % 10), s=70, depthshade=False, label=name)
+    ax.quiver(
+        *pos.T,
+        *target[:, :3].T,
+        color="tab:blue",
+        label="true",
+        lw=1.2,
+        linestyles="dashed",
+        arrow_length_ratio=0.15,
+    )
+    ax.quiver(
+        *pos.T, *pred[:, :3].T, color="tab:red", label="predicted", lw=2.2, arrow_length_ratio=0.15
+    )
+    ends = np.concatenate([pos, pos + target[:, :3], pos + pred[:, :3]])
+    center = (ends.max(0) + ends.min(0)) / 2
+    half = max(float((ends.max(0) - ends.min(0)).max()) / 2, 0.5) * 1.1
+    ax.set_xlim(center[0] - half, center[0] + half)
+    ax.set_ylim(center[1] - half, center[1] + half)
+    ax.set_zlim(center[2] - half, center[2] + half)
+    ax.set_box_aspect((1, 1, 1))
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_major_locator(MaxNLocator(4))
+    ax.tick_params(labelsize=7)
+    ax.set_title(title, fontsize=9)
+    ax.legend(loc="upper left", fontsize=8)
     ax.set_xlabel("x (Å)")
     ax.set_ylabel("y (Å)")
     ax.set_zlabel("z (Å)")
