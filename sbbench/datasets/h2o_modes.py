@@ -34,7 +34,6 @@ Tasks and symmetry (input: C2v)
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 from typing import Any, ClassVar
@@ -42,6 +41,7 @@ from typing import Any, ClassVar
 import numpy as np
 from torch_geometric.data import Data
 
+from sbbench._io import atomic_write_bytes
 from sbbench._paths import shipped_file
 
 from ._base import SBDataset, make_sample, verify_sha256
@@ -111,9 +111,7 @@ class H2OModes(SBDataset):
         verify_sha256(src, src.with_name(MODES_FILE + ".sha256"))
         dst = Path(self.raw_dir) / MODES_FILE
         dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{MODES_FILE}.tmp")
-        tmp.write_bytes(src.read_bytes())
-        os.replace(tmp, dst)
+        atomic_write_bytes(dst, src.read_bytes())
 
     def build(self) -> list[Data]:
         shipped_sum = shipped_file("h2o_modes", MODES_FILE + ".sha256")

@@ -25,7 +25,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +32,8 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+
+from sbbench._io import atomic_path
 
 from ._format import heavy_atom_count, open_hdf5, parse_conformer_name, read_conformer
 
@@ -184,11 +185,8 @@ def curate(
     for s in sources:
         with open_hdf5(s) as f:
             n_mol_total += len(f)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o644)
     t0 = time.perf_counter()
-    try:
+    with atomic_path(output) as tmp:
         with (
             h5py.File(tmp, "w", libver=("v108", "v108")) as out,
             tqdm(total=n_mol_total, desc="curate", unit="mol", disable=not progress) as bar,
@@ -219,10 +217,6 @@ def curate(
                     "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
                 }
             )
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return result
 
 

@@ -18,11 +18,12 @@ import hashlib
 import http.client
 import lzma
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from sbbench._io import atomic_path
 
 __all__ = [
     "OFFICIAL_FILES",
@@ -143,24 +144,21 @@ def _download(url: str, part: Path, *, progress: bool, timeout: float) -> None:
 
 def _decompress(archive: Path, target: Path) -> None:
     """Stream-decompress an .xz archive to ``target`` via a temporary file (atomic)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.chmod(tmp, 0o644)
     try:
-        with os.fdopen(fd, "wb") as out, open(archive, "rb") as src:
-            dec = lzma.LZMADecompressor()
-            for chunk in iter(lambda: src.read(_CHUNK), b""):
-                out.write(dec.decompress(chunk))
-                if dec.eof:
-                    break
-            if not dec.eof:
-                raise ValueError(f"{archive}: truncated LZMA stream (end-of-stream marker missing)")
-        _check_hdf5(Path(tmp), archive)
-        os.replace(tmp, target)
+        with atomic_path(target) as tmp:
+            with open(tmp, "wb") as out, open(archive, "rb") as src:
+                dec = lzma.LZMADecompressor()
+                for chunk in iter(lambda: src.read(_CHUNK), b""):
+                    out.write(dec.decompress(chunk))
+                    if dec.eof:
+                        break
+                if not dec.eof:
+                    raise ValueError(
+                        f"{archive}: truncated LZMA stream (end-of-stream marker missing)"
+                    )
+            _check_hdf5(tmp, archive)
     except lzma.LZMAError as exc:
         raise ValueError(f"{archive}: corrupt LZMA data ({exc})") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _check_hdf5(path: Path, archive: Path) -> None:
