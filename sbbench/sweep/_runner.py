@@ -32,6 +32,8 @@ from typing import Any
 
 import yaml
 
+from sbbench._io import atomic_write_bytes, atomic_write_text
+
 from ._grid import Grid, SweepTask, expand
 from ._summary import format_summary, summarize, write_summary
 
@@ -77,7 +79,6 @@ def _run_task(config: dict[str, Any], command: str) -> dict[str, bytes]:
 
 
 def _write_task_files(folder: Path, files: dict[str, bytes]) -> None:
-    from sbbench._io import atomic_write_bytes
 
     if "results.json" not in files:
         raise RuntimeError(f"{folder}: the task returned no results.json")
@@ -277,7 +278,7 @@ def _run_on_ray(
                         continue
                     folder.mkdir(parents=True, exist_ok=True)
                     trace = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # drop colour codes
-                    (folder / "error.log").write_text(trace + "\n")
+                    atomic_write_text(folder / "error.log", trace + "\n")
                     failures.append(
                         {
                             "point": task.point.id,
