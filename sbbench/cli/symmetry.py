@@ -16,10 +16,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import sys
-import threading
 from pathlib import Path
 
 from sbbench.cli import CLIError
@@ -81,31 +78,6 @@ def _classes(pg, symbols: list[str]) -> list[dict]:
         idx = [int(i) for i in (pg.orbits == c).nonzero()[0]]
         out.append({"element": symbols[idx[0]], "indices": idx})
     return out
-
-
-@contextlib.contextmanager
-def _first_use_notice(after: float = 3.0):
-    """Say why a detection is slow after ``after`` seconds, unless the detector already
-    said that it compiles (one notice). No longer used by ``run``: the compile notice of
-    :mod:`sbbench.symmetry._kernels` comes when compiling starts, on every path."""
-    from sbbench.symmetry._kernels import compile_notice
-
-    def say() -> None:
-        if not compile_notice.said:
-            print(
-                "still working: the first use after installation compiles the point-group "
-                "detector (about a minute; cached afterwards)",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    timer = threading.Timer(after, say)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -49,14 +49,3 @@ def test_notice_is_logged_once_and_only_for_the_detectors_kernels(caplog, monkey
             pass
     assert [r.getMessage() for r in caplog.records] == [_kernels.COMPILE_NOTICE]
     assert caplog.records[0].name == "sbbench.symmetry"
-
-
-def test_symmetry_cli_timer_stays_quiet_after_the_compile_notice(capsys, monkeypatch):
-    import time
-
-    from sbbench.cli.symmetry import _first_use_notice
-
-    monkeypatch.setattr(_kernels.compile_notice, "said", True)
-    with _first_use_notice(after=0.01):
-        time.sleep(0.2)
-    assert "compiles the point-group detector" not in capsys.readouterr().err

@@ -100,19 +100,3 @@ def test_missing_and_unreadable_files(tmp_path, capsys):
     bad.write_text("this is not\na structure\n")
     assert main(["symmetry", str(bad)]) == 2
     assert "cannot read" in capsys.readouterr().err
-
-
-def test_first_use_notice_only_when_detection_is_slow(capsys):
-    """The CLI says why the first detection after installation takes a minute (numba
-    compiling), but stays silent when detection is quick."""
-    import time
-
-    from sbbench.cli.symmetry import _first_use_notice
-
-    with _first_use_notice(after=0.01):
-        time.sleep(1.0)
-    assert "compiles the point-group detector" in capsys.readouterr().err
-    with _first_use_notice(after=30.0):
-        pass
-    time.sleep(0.05)
-    assert capsys.readouterr().err == ""
