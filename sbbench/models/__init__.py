@@ -10,6 +10,7 @@ Base models: ``schnet``, ``dimenet++``, ``egnn``, ``painn``, ``relaxed_e3nn``,
 """
 
 from ._base import SYMMETRY_CLASSES, Inputs, VectorModel
+from ._hessian import HessianHead
 from ._registry import BASE_MODELS, MODIFIERS, build, model_class, names
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "Inputs",
     "VectorModel",
     "SYMMETRY_CLASSES",
+    "HessianHead",
 ]

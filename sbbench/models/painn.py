@@ -2,7 +2,7 @@
 
 Own implementation of the PaiNN message (eqs. 7-8 of Schütt et al.) and
 update (eqs. 9-11) blocks with scalar features ``s_i`` (F) and vector features
-``v_i`` (F x 3). Two output variants, the two rows of SANN Table 7:
+``v_i`` (F x 3). Output variants: the two rows of SANN Table 7 and the Hessian head:
 
 ``variant="tensor"`` (default, "tensor valued")
     Two gated equivariant blocks (Schütt et al. Fig. 3) map ``(s, v)`` to
