@@ -31,7 +31,11 @@ Stage ``run`` (molecules whose minimum is not C1, in list order)
 Restarts
     Every work file is written to a temporary file and renamed; finished
     files are skipped, so ``run`` can be killed and restarted at any time.
-    The settings of a work folder are fixed in ``settings.json``.
+    The settings of a work folder are fixed in ``settings.json``. The work
+    folder is tracked by git (compressed ``.npz``, a few kB per conformer; a
+    C1 molecule keeps only its summary, not its modes), so a generation that
+    takes longer than one machine's lifetime is committed as it goes and
+    resumed from a fresh clone.
 ``assemble``
     Writes ``reference_v2.hdf5`` in the official QM7-X layout (atomically),
     its ``.sha256`` and the card's numbers.
@@ -73,7 +77,7 @@ def _savez(path: Path, **arrays) -> None:
     from sbbench._io import atomic_write_bytes
 
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez_compressed(buf, **arrays)
     atomic_write_bytes(path, buf.getvalue())
 
 
@@ -137,19 +141,19 @@ def cmd_modes(args) -> int:
             bar.update()
             continue
         pg = detect(pos, numbers, tol=TOL)
-        _savez(
-            out,
-            smiles=np.array(smiles[i]),
-            numbers=numbers,
-            positions=pos,
-            energy_hartree=np.array(energy),
-            mode_vectors=modes.vectors,
-            force_constants=modes.force_constants,
-            wavenumbers=modes.wavenumbers,
-            point_group=np.array(pg.schoenflies),
-            order=np.array(pg.order),
-            seconds=np.array(time.time() - t0),
-        )
+        summary = {
+            "smiles": np.array(smiles[i]),
+            "numbers": numbers,
+            "positions": pos,
+            "energy_hartree": np.array(energy),
+            "wavenumbers": modes.wavenumbers,
+            "point_group": np.array(pg.schoenflies),
+            "order": np.array(pg.order),
+            "seconds": np.array(time.time() - t0),
+        }
+        if pg.order > 1:  # only molecules that go to DFT need their modes (sampling)
+            summary.update(mode_vectors=modes.vectors, force_constants=modes.force_constants)
+        _savez(out, **summary)
         bar.update()
     bar.close()
     return 0
