@@ -5,63 +5,69 @@ PINS: dict[str, dict[str, dict[str, str]]] = {
     "charged_particle": {
         "2": {
             '{"charge":1.0,"dt":0.01,"n_steps":100,"n_trajectories":1,"seed":0,"stride":10}': (
-                "408536a50b0cffab12ac3ee9322f8d7044b22c3e8a35359357097a4884c0e7ad"
+                "993d1a867af693d61d721729dd87c774683f087e1d4d5849671f3429f9f3855c"
             ),
         },
     },
     "h2o_modes": {
         "2": {
             '{"n_samples":2,"seed":0,"targets":"direction","task":"asym"}': (
-                "5dd9c5774e2e015dcafe00e2b89f208a461bcb433e4cde90a7558ecc731ec0da"
+                "47b9444346e19e6fe494d78d04b8983e70d008f294efbe017284e6536c8ea16b"
             ),
             '{"n_samples":2,"seed":0,"targets":"direction","task":"bend"}': (
-                "5e1d8172f8b51e76be7cdb15ca4248a17f96c8c01a042c216c8cc75b67cc55ac"
+                "06620e5ba203ae5829335831ad4be31cff5bfe2e8502e481fc27ea7212f13f68"
             ),
             '{"n_samples":2,"seed":0,"targets":"direction","task":"sym"}': (
-                "3a6321d6b995dcfac1b3a6add2aa4dbf1ade6cba05c799ef8a60271761ab137e"
+                "f63d4956c5fe52dce15ba78bc217a3a68585d0c574bd8cfcb6378f278bed0799"
             ),
             '{"n_samples":2,"seed":0,"targets":"displacement","task":"asym"}': (
-                "2ad73c3da44b4f4482c3e96b62694dc4367a68dce4bfdad1c22b7e22d426df19"
+                "e92dcf94c6dfa2feebd684ce3228e63055585b56bd5f8d6662f7b8aa2b37cb87"
             ),
             '{"n_samples":2,"seed":0,"targets":"displacement","task":"bend"}': (
-                "5fd9ef58e5e6e1bddac32239e1d5318c9696bf613c4a2e272e38c831d41dfa14"
+                "5f1cfd44d278849cebbb6d6b93f60b9499d5def0b4d351ef75268f3c5c36822b"
             ),
             '{"n_samples":2,"seed":0,"targets":"displacement","task":"sym"}': (
-                "bc51228ff7199b1a7c9b6818a8b8b44a327382e30eacacbfce436c052eb6b71a"
+                "2c08565bc582479f2fea731feefe7c1291b6ad44e1eee704abedde3f53835f39"
             ),
         },
     },
     "qm7x": {
         "2": {
             '{"data_dir":"","dipole_tol":0.01,"orientation":"file","source":"reference","symmetrize":false}': (  # noqa: E501
-                "dbd4f0f34bdc58e64619ad401c504e0a6bbf111c895d7f03e4e55193d7e1f85a"
+                "1036d5c2a4909d0b52d6e1314b3610ef8c55b741f7b42792c27ab38d333bd09f"
+            ),
+            '{"data_dir":"","dipole_tol":0.01,"orientation":"random","source":"reference","symmetrize":false}': (  # noqa: E501
+                "36b77d735dd276f1c47d35ad417ee4405796e3aa9c8d3a761da70258af244dab"
+            ),
+            '{"data_dir":"","dipole_tol":0.01,"orientation":"random","source":"reference","symmetrize":true}': (  # noqa: E501
+                "6e4badae7c9a07dc414781b9f48f114714468e89384f7874e8ea87ea09d0a53e"
             ),
         },
     },
     "shapes": {
         "2": {
             '{"rotate":false,"seed":0,"side":1.0,"task":"asym"}': (
-                "680ffc1f57cafe099709feac7e0d177682b7de457859b5014e2bba8b8bff9216"
+                "99d527f0965ff1448a9f53beb08a8ae479ec8d5ff5fbf6c6faef0bf66b639463"
             ),
             '{"rotate":false,"seed":0,"side":1.0,"task":"cube"}': (
-                "c5d38dd5c26d021900d6dcd2b3e7bd1dba47a78b7fce02ca65bd7f2d6436f819"
+                "79610ede4027921991cd282eb054429013309ae1bab05d6964148ae7191ff50e"
             ),
             '{"rotate":false,"seed":0,"side":1.0,"task":"prism"}': (
-                "d1a8da7d691e63b00f4374c1198b3ed820667e5a9bae10d4827a9aba90b239b6"
+                "f1521a558ceca4b6d6827f881906dcb7f4a7b84063cfcc865eb2af096323fb06"
             ),
         },
     },
     "square": {
         "2": {
             '{"rotate":false,"seed":0,"side":1.0}': (
-                "0500b0cf862a9258bd1fad16057099fc553145d8753e14aedb07909c6d534284"
+                "37b6efff2e640c4b74b41aaf02152441ededa709b1a9dda742e1c6c2d5db8c69"
             ),
         },
     },
     "square_order_param": {
         "2": {
             '{"rotate":false,"seed":0,"side":1.0}': (
-                "d394c81e6abbfe1b56862cb4df8c5430e70072c0ecbd817a360781f7a76a7617"
+                "8213d21a3d49c34e12a4d890b7b2ec9d30692f6e8c7502004e2c8d099fa0401b"
             ),
         },
     },

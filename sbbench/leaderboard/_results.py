@@ -137,13 +137,26 @@ def geometry_hash(numbers: Any, positions: Any, *, decimals: int = 4) -> str:
     return h.hexdigest()
 
 
+HASH_GRID = 1e-6
+"""Grid (in the data's units: Å, e·bohr or the target's own) on which
+:func:`dataset_sha256` rounds ``pos`` and ``y`` before hashing."""
+
+
 def dataset_sha256(samples: Iterable[Any]) -> str:
     """sha256 of a dataset's content: ``z``, ``pos``, ``y``, ``sym_ops``, ``sym_perms``.
 
-    Samples are hashed in iteration order with their shapes and dtypes (``pos``, ``y``,
-    ``sym_ops`` as float32, ``z`` and ``sym_perms`` as int64), so any change to the data,
-    its order or its symmetry annotation changes the hash. Works on any iterable of
-    objects with these attributes (e.g. a PyG dataset).
+    Samples are hashed in iteration order with their shapes, so any change to the data,
+    its order or its symmetry annotation changes the hash, but the same data built on
+    another CPU hash alike: ``pos`` and ``y`` are rounded to integer multiples of
+    :data:`HASH_GRID` (``z`` as int64), and the symmetry annotation is hashed as a set
+    of (proper or improper, atom permutation) pairs (:func:`_operation_set`). Why: the
+    same code builds bit-different samples on different CPUs (OpenBLAS picks its kernels
+    by instruction set). Hashing raw float32 bytes, the h2o_modes pins changed between
+    AVX-512 and ``OPENBLAS_CORETYPE=Haswell`` (the operations listed in another order)
+    and the randomly oriented QM7-X conformers moved by 7e-17 Å. Last-bit differences
+    are far below the grid: a value within 1 ulp of a grid midpoint, the only way to
+    flip, has odds near 1e-9. Works on any iterable of objects with these attributes
+    (e.g. a PyG dataset).
     """
     h = hashlib.sha256()
     n = 0
@@ -151,19 +164,14 @@ def dataset_sha256(samples: Iterable[Any]) -> str:
         for key in ("z", "pos", "y"):
             if not hasattr(sample, key):
                 raise ValueError(f"dataset_sha256: sample {i} has no '{key}'")
-        ops = getattr(sample, "sym_ops", None)
-        perms = getattr(sample, "sym_perms", None)
+        ops, perms = _operation_set(sample)
         for key, arr in (
             ("z", _np(sample.z).astype(np.int64)),
-            ("pos", _np(sample.pos).astype(np.float32)),
-            ("y", _np(sample.y).astype(np.float32)),
-            ("sym_ops", np.zeros((0, 3, 3), np.float32) if ops is None else _np(ops)),
-            ("sym_perms", np.zeros(0, np.int64) if perms is None else _np(perms)),
+            ("pos", _grid(sample.pos)),
+            ("y", _grid(sample.y)),
+            ("sym_ops", ops),
+            ("sym_perms", perms),
         ):
-            if key == "sym_ops":
-                arr = arr.astype(np.float32)
-            elif key == "sym_perms":
-                arr = arr.astype(np.int64).reshape(-1)
             arr = np.ascontiguousarray(arr)
             h.update(f"{key}{arr.shape}".encode())
             h.update(arr.tobytes())
@@ -171,6 +179,40 @@ def dataset_sha256(samples: Iterable[Any]) -> str:
     if n == 0:
         raise ValueError("dataset_sha256: the dataset is empty")
     return h.hexdigest()
+
+
+def _operation_set(sample: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The symmetry annotation as a sorted set: (operation type, atom permutation).
+
+    Hashed per operation: whether it is proper (det +1) or improper (det -1) and the
+    atom permutation it induces, sorted, so the hash sees the group's order, the kinds of
+    its operations and their action on the atoms, not the order in which the detector
+    lists them nor the matrices themselves. Neither is well defined to the last bit:
+    the order follows the detector's axis search, and for linear molecules and
+    degenerate tops the axes perpendicular to the main one are a choice; both follow the
+    last bits of an eigen-decomposition (measured between OpenBLAS kernel sets on the
+    QM7-X reference conformers: 679 samples list their operations in another order, and
+    symmetrized ones move matrix entries by up to 2.4e-4). The positions are hashed, so
+    the matrices are fixed by them up to those choices. Without ``sym_perms`` the
+    determinants alone are hashed; ``sym_ops`` absent hashes as an empty set.
+    """
+    ops = getattr(sample, "sym_ops", None)
+    perms = getattr(sample, "sym_perms", None)
+    ops = np.zeros((0, 3, 3)) if ops is None else _np(ops).astype(np.float64)
+    kind = np.rint(np.linalg.det(ops.reshape(-1, 3, 3))).astype(np.int64).reshape(-1, 1)
+    if perms is None:
+        return np.sort(kind, axis=0), np.zeros(0, np.int64)
+    p = _np(perms).astype(np.int64).reshape(-1)
+    if len(kind) == 0 or p.size % len(kind):
+        return kind, p  # not one permutation per operation: hash as given (still seen)
+    rows = np.concatenate([kind, p.reshape(len(kind), -1)], axis=1)
+    rows = rows[np.lexsort(rows.T[::-1])]
+    return rows[:, 0], rows[:, 1:].reshape(-1)
+
+
+def _grid(x: Any) -> np.ndarray:
+    """Floats as int64 multiples of :data:`HASH_GRID` (signed zeros become 0)."""
+    return np.rint(_np(x).astype(np.float64) / HASH_GRID).astype(np.int64)
 
 
 # ----------------------------------------------------------------------------- building

@@ -433,6 +433,26 @@ def test_dataset_sha256():
         dataset_sha256([])
 
 
+def test_dataset_sha256_ignores_last_bit_noise_not_data_changes():
+    """Bits that differ between CPUs (a few ulp, signed zeros, 1e-17 residues in
+    sym_ops) leave the hash alone; a change of 1e-5 in one coordinate does not."""
+    data = [_Sample(i) for i in range(3)]
+    h = dataset_sha256(data)
+    noisy = [_Sample(i) for i in range(3)]
+    for s in noisy:
+        s.pos = torch.nextafter(s.pos, torch.full_like(s.pos, 10.0))  # one ulp up
+        s.y = torch.nextafter(s.y, torch.full_like(s.y, -10.0))
+        ops = s.sym_ops.clone()
+        ops[ops == 0] = -0.0
+        ops[0, 0, 1] = 1e-17
+        s.sym_ops = ops
+    assert not torch.equal(noisy[0].pos, data[0].pos)
+    assert dataset_sha256(noisy) == h
+    noisy[1].pos = noisy[1].pos.clone()
+    noisy[1].pos[0, 2] += 1e-5
+    assert dataset_sha256(noisy) != h
+
+
 def test_dataset_sha256_sees_sym_perms():
     data = [_Sample(i) for i in range(2)]
     h = dataset_sha256(data)
