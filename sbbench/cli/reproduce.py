@@ -4,9 +4,10 @@ Every row is trained with the same harness as 'sbbench run' (configs from
 baselines/), submitted to leaderboards/<dataset>.csv, and summarised in
 OUT/<table>.md (paper value vs. ours, mean ± std, wall time).
 
-Tables: sann-table1, sann-table2, sann-table2-direction, sann-table3, sann-table7,
-sann-table7-direction, relaxed-e3 (the -direction tables use the paper's per-atom unit
-vectors: h2o_modes targets=direction)
+Tables: sann-table1, sann-table2, sann-table2-direction, sann-table3,
+sann-table3-control, sann-table7, sann-table7-direction, relaxed-e3 (the -direction
+tables use the paper's per-atom unit vectors: h2o_modes targets=direction; the -control
+table runs QM7-X randomly oriented, as given and symmetrized onto its detected group)
 
 Examples:
   sbbench reproduce sann-table1 --seeds 0,1,2 --folds 3

@@ -1,6 +1,7 @@
 """sbbench reproduce: table definitions and one real (tiny) row end to end."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,8 @@ from sbbench.leaderboard import read_leaderboard
 from sbbench.models import names as model_names
 from sbbench.models._registry import registry_name
 from sbbench.reproduce import TABLES, reproduce
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_tables_are_well_formed():
@@ -148,6 +151,21 @@ def test_summary_reads_the_rows_a_table_submitted(tmp_path, capsys):
     assert f"| egnn | square | cd | 0.251 | {paper_conv} | {sbmse} |" in text
     assert "| egnn | square | sbmse | 0.251 | nan ± nan | nan ± nan |" in text
     assert text.count("(not run)") == len(TABLES["sann-table1"]) - 1
+
+
+def test_relaxed_e3_summary_shows_test_mse_where_the_paper_reports_mse():
+    """The relaxed-E(3) table compares MSEs: its first score column is the test MSE of the
+    committed row (it used to print the SBCD in the SANN convention under that header)."""
+    from sbbench.reproduce import summarize
+
+    text = summarize("relaxed-e3")
+    assert "| ours: test MSE |" in text
+    rows = read_leaderboard(ROOT / "leaderboards" / "shapes.csv")
+    (row,) = [r for r in rows if "relaxed_e3nn(l_relaxed=0)@shapes:prism" in r["command"]]
+    mse = f"{row['test_mse_mean']:.4g} ± {row['test_mse_std']:.2g}"
+    sbmse = f"{row['test_sbmse_mean']:.4g} ± {row['test_sbmse_std']:.2g}"
+    assert f"| cannot leave O_h | {mse} | {sbmse} |" in text
+    assert row["test_mse_mean"] != row["test_sbcd_paper_mean"]
 
 
 def test_direction_tables_mirror_tables_2_and_7_on_unit_vector_targets():
