@@ -20,11 +20,12 @@ under products; the largest subgroup that passes is taken,
 floor**: CD and SBCD of the symmetrized target
 :math:`\bar y_i = \frac{1}{|G|} \sum_g R_g^{\top} y_{\pi_g(i)}`
 (the Reynolds projection of y onto the outputs an equivariant model can
-produce; the mean of g·y over Sym(x)). In SBMSE the floor is exact: an equivariant
-output is invariant under Sym(x), so its SBMSE equals its MSE, which the projection
-minimises, giving :math:`\frac{1}{N}\sum_i \lVert y_i - \bar y_i \rVert^2`. A floor above
-zero means a strictly equivariant model cannot reach a perfect score, on exactly
-symmetric inputs: where an input is symmetric only within the detection tolerance
+produce, :meth:`sbbench.symmetry.PointGroup.reynolds`; the mean of g·y over Sym(x)).
+In SBMSE the floor is exact: an equivariant output is invariant under Sym(x), so its
+SBMSE equals its MSE, which the projection minimises, giving
+:math:`\frac{1}{N}\sum_i \lVert y_i - \bar y_i \rVert^2`. A floor above zero means a
+strictly equivariant model cannot reach a perfect score, on exactly symmetric inputs:
+where an input is symmetric only within the detection tolerance
 (``input_asymmetry`` > 0, e.g. QM7-X conformers) the model sees the asymmetry and the
 floor binds at exact symmetry only (``load("qm7x", symmetrize=True)`` makes it bind).
 The projection is the best equivariant output in the least-squares sense; for CD/SBCD
@@ -132,28 +133,6 @@ class CurieReport:
         return "\n".join(lines)
 
 
-def _image_map(pos_c: np.ndarray, labels: np.ndarray, rot: np.ndarray, tol: float) -> np.ndarray:
-    """pi with R x_i ~ x_pi(i) (same label); ValueError if ``rot`` is no symmetry.
-
-    The detector returns *exact* group elements, fitted to the symmetrised
-    structure; applied to the raw positions they can move an atom by more than
-    ``tol`` (up to ~2 tol near the threshold), so the bound here is 3 tol, the
-    detector's own screening radius.
-    """
-    img = pos_c @ rot.T
-    d = np.linalg.norm(img[:, None, :] - pos_c[None, :, :], axis=-1)
-    d[labels[:, None] != labels[None, :]] = np.inf
-    j = d.argmin(axis=1)
-    worst = d[np.arange(len(j)), j]
-    if worst.max() > 3 * tol or len(np.unique(j)) != len(j):
-        i = int(worst.argmax())
-        raise ValueError(
-            f"an operation of sym_ops does not map the input onto itself (atom {i} moves "
-            f"{worst[i]:.3g} Å from its nearest partner; tol {tol} Å)"
-        )
-    return j
-
-
 def sample_check(
     pos: Any,
     z: Any,
@@ -164,30 +143,34 @@ def sample_check(
     target_tol: float = DEFAULT_TARGET_TOL,
     metric: dict[str, Any] | None = None,
 ) -> SampleCurie:
-    """Curie facts of one sample: input/target groups and the equivariant floor."""
+    """Curie facts of one sample: input/target groups and the equivariant floor.
+
+    ``ops`` (G, 3, 3) is Sym(input), identity first (e.g. ``input_symmetry(...)
+    .operations``); a ValueError says which operation does not map the input onto
+    itself. The detector returns *exact* group elements, fitted to the symmetrised
+    structure: applied to the raw positions they can move an atom by more than
+    ``tol`` (up to ~2 tol near the threshold), so they are matched to atoms within
+    3 tol, the detector's own screening radius.
+    """
     from sbbench.metrics import chamfer, sbcd, sbmse
-    from sbbench.symmetry import group_label, largest_subgroup
+    from sbbench.symmetry import PointGroup, group_label, largest_subgroup
 
     pos = np.asarray(pos, dtype=np.float64)
-    pos_c = pos - pos.mean(0)
     y = np.asarray(y, dtype=np.float64)
-    ops = np.asarray(ops, dtype=np.float64)
+    pg = PointGroup.from_operations(ops, pos, z, tol=3 * tol)
+    ops, perms = pg.operations, pg.permutations
+    pos_c = pos - pg.centroid
     n, d = y.shape
     blocks = y.reshape(n, d // 3, 3)
     scale = max(float(np.abs(y).max()), 1e-12)
-    ybar = np.zeros_like(blocks)
-    dev = np.empty(len(ops))
-    perms = np.empty((len(ops), n), dtype=np.int64)
-    asym = 0.0
-    for g, rot in enumerate(ops):
-        pi = perms[g] = _image_map(pos_c, np.asarray(z), rot, tol)
-        asym = max(asym, float(np.linalg.norm(pos_c @ rot.T - pos_c[pi], axis=1).max()))
-        ybar += blocks[pi] @ rot  # R^T y_pi(i), row convention
-        dev[g] = np.abs(blocks @ rot.T - blocks[pi]).max()
+    rows = np.swapaxes(ops, 1, 2)  # R^T: x @ R^T = R x on row-stacked points
+    asym = float(np.linalg.norm(pos_c @ rows - pos_c[perms], axis=-1).max())
+    moved = np.einsum("nka,gba->gnkb", blocks, ops)  # R_g y_i
+    dev = np.abs(moved - blocks[perms]).max(axis=(1, 2, 3))
     # near the tolerance the passing operations need not form a group: take the
     # largest subgroup that passes (e.g. 26 of D8h's 32 for a near-linear molecule)
     keep = largest_subgroup(ops, dev, target_tol * scale)
-    ybar = (ybar / len(ops)).reshape(n, d)
+    ybar = pg.reynolds(y)
     kw = metric or {}
     return SampleCurie(
         input_group=group_label(ops, pos, tol=tol),
@@ -220,7 +203,7 @@ def curie_check(
             if getattr(d, key, None) is not None
         }
         pos, z = d.pos.numpy(), d.z.numpy()
-        ops, _, _ = input_symmetry(pos, z, tol=tol, **extra)
+        ops = input_symmetry(pos, z, tol=tol, **extra).operations
         check = sample_check(
             pos, z, d.y.numpy(), ops, tol=tol, target_tol=target_tol, metric=metric
         )

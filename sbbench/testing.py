@@ -209,20 +209,13 @@ def op_permutation(pos: Tensor, numbers: Tensor, rot: Tensor, *, tol: float = 1e
     """Atom permutation ``pi`` induced by a symmetry operation about the centroid.
 
     Returns ``pi`` with ``rot (x_i - c) + c = x_{pi[i]}`` and equal atomic
-    numbers. Raises ValueError if ``rot`` is not a symmetry within ``tol`` Å.
+    numbers, on the device of ``pos``: :func:`sbbench.symmetry.induced_permutations`
+    for tensors. Raises ValueError if ``rot`` is not a symmetry within ``tol`` Å.
     """
-    c = pos.mean(0)
-    moved = (pos - c) @ rot.T.to(pos.dtype) + c
-    dist = torch.cdist(moved, pos)
-    dist = dist.masked_fill(numbers[:, None] != numbers[None, :], float("inf"))
-    best = dist.min(dim=1)
-    if float(best.values.max()) > tol or best.indices.unique().numel() != pos.shape[0]:
-        worst = int(best.values.argmax())
-        raise ValueError(
-            f"operation is not a symmetry of the molecule (atom {worst} moves "
-            f"{float(best.values.max()):.3g} Å from any equivalent atom)"
-        )
-    return best.indices
+    from sbbench.symmetry import induced_permutations
+
+    pi = induced_permutations(rot.reshape(1, 3, 3), pos, numbers, tol=tol)[0]
+    return torch.as_tensor(pi, device=pos.device)
 
 
 def relaxed_equivariance_error(
@@ -244,6 +237,8 @@ def relaxed_equivariance_error(
     :func:`sbbench.symmetry.detect` when absent) is taken; returns the largest
     over molecules and samples, relative to ``max |f(x)|``.
     """
+    from sbbench.symmetry import PointGroup, detect
+
     data, was_training = _prepared(model, data)
     try:
         batch = _batch_vector(data)
@@ -253,8 +248,6 @@ def relaxed_equivariance_error(
             counts = data.num_ops.reshape(-1).tolist()
             ops_per_mol = list(torch.split(ops.to(data.pos.dtype), counts))
         else:
-            from sbbench.symmetry import detect
-
             ops_per_mol = []
             for m in range(num_graphs):
                 sel = batch == m
@@ -268,9 +261,12 @@ def relaxed_equivariance_error(
         candidates = []
         for m in range(num_graphs):
             idx = (batch == m).nonzero().reshape(-1)
+            group = PointGroup.from_operations(
+                ops_per_mol[m], data.pos[idx], data.z[idx], tol=op_tol
+            )
             cands = []
-            for op in ops_per_mol[m]:
-                pi = op_permutation(data.pos[idx], data.z[idx], op, tol=op_tol)
+            perms = torch.as_tensor(group.permutations, device=y0.device)
+            for op, pi in zip(ops_per_mol[m], perms, strict=True):
                 moved = torch.empty_like(y0[idx])
                 moved[pi] = _rotate_vectors(y0[idx], op)
                 cands.append(moved)

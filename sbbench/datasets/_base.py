@@ -55,13 +55,16 @@ import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
 from .._io import atomic_path, atomic_write_bytes
+
+if TYPE_CHECKING:
+    from ..symmetry import PointGroup
 
 __all__ = [
     "SBDataset",
@@ -133,38 +136,6 @@ def verify_sha256(path: str | os.PathLike, expected: str | os.PathLike) -> None:
 # ----------------------------------------------------------------------------- symmetry
 
 
-def _centred(pos: np.ndarray) -> np.ndarray:
-    return pos - pos.mean(axis=0, keepdims=True)
-
-
-def _image_map(pos_c: np.ndarray, rot: np.ndarray, tol: float) -> np.ndarray | None:
-    """Index j of the atom that ``rot`` moves atom i onto (None if some atom has no image)."""
-    img = pos_c @ rot.T
-    d = np.linalg.norm(img[:, None, :] - pos_c[None, :, :], axis=-1)
-    j = d.argmin(axis=1)
-    if d[np.arange(len(j)), j].max() > tol or len(set(j.tolist())) != len(j):
-        return None
-    return j
-
-
-def _permutations(pos: np.ndarray, ops: np.ndarray, tol: float) -> np.ndarray:
-    """(G, N) atom permutations of the group ``ops`` acting on ``pos``."""
-    pos_c = _centred(pos)
-    perms = []
-    for k, rot in enumerate(ops):
-        m = _image_map(pos_c, rot, tol)
-        if m is None:
-            raise ValueError(f"operation {k} does not map the positions onto themselves")
-        perms.append(m)
-    return np.asarray(perms, dtype=np.int64).reshape(len(ops), len(pos))
-
-
-def _orbits(perms: np.ndarray) -> np.ndarray:
-    """Orbit labels (0..C-1 by lowest atom index) from a group's (G, N) permutations."""
-    rep = perms.min(axis=0)  # smallest image of i over the group: its orbit's representative
-    return np.unique(rep, return_inverse=True)[1].astype(np.int64).reshape(-1)
-
-
 def input_symmetry(
     pos: np.ndarray,
     z: np.ndarray,
@@ -172,14 +143,16 @@ def input_symmetry(
     tol: float,
     node_attr: np.ndarray | None = None,
     node_vec: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sym(input) as (ops (G,3,3), orbits (N,), permutations (G,N)).
+) -> PointGroup:
+    """Sym(input): the point group of everything a model is given.
 
     :func:`sbbench.symmetry.detect` at tolerance ``tol`` (Å) on the positions
     labelled by ``z`` and, if given, the rows of ``node_attr`` (rounded to 1e-6,
     so nodes with different extra scalars are never equivalent); then, if
     ``node_vec`` is given, its :meth:`~sbbench.symmetry.PointGroup.stabilizer`
-    (operations that also map the vectors onto themselves, to ``tol``).
+    (operations that also map the vectors onto themselves, to ``tol``). The
+    :class:`~sbbench.symmetry.PointGroup` carries ``operations``, ``permutations``,
+    ``orbits`` and ``reynolds`` (shared arrays: copy before modifying them).
     """
     from sbbench.symmetry import detect
 
@@ -190,11 +163,7 @@ def input_symmetry(
     pg = detect(pos, labels, tol=tol)
     if node_vec is not None:
         pg = pg.stabilizer(node_vec, tol=tol)
-    return (
-        np.array(pg.operations, dtype=np.float64),
-        np.array(pg.orbits, dtype=np.int64),
-        np.array(pg.permutations, dtype=np.int64),
-    )
+    return pg
 
 
 def make_sample(
@@ -214,30 +183,31 @@ def make_sample(
     :func:`input_symmetry`.
 
     Symmetry is detected on the float64 inputs before they are cast to float32.
-    ``ops`` (G, 3, 3), identity first, overrides the detected group (orbits are
-    then computed from it); only for tasks that document why (e.g. external
-    fields make Sym(input) irrelevant to the target). ``extra`` keyword tensors
+    ``ops`` (G, 3, 3), a group with the identity first, overrides the detected
+    group (:meth:`~sbbench.symmetry.PointGroup.from_operations` on ``pos`` and ``z``
+    gives its permutations and orbits); only for tasks that document why (e.g.
+    external fields make Sym(input) irrelevant to the target). ``extra`` keyword tensors
     are attached unchanged (e.g. a graph-level tensor).
     """
+    from sbbench.symmetry import PointGroup
+
     z = np.asarray(z, dtype=np.int64)
     pos = np.asarray(pos, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     na = None if node_attr is None else np.asarray(node_attr, dtype=np.float64).reshape(len(z), -1)
     nv = None if node_vec is None else np.asarray(node_vec, dtype=np.float64)
     if ops is None:
-        ops, orbits, perms = input_symmetry(pos, z, tol=tol, node_attr=na, node_vec=nv)
+        pg = input_symmetry(pos, z, tol=tol, node_attr=na, node_vec=nv)
     else:
-        ops = np.asarray(ops, dtype=np.float64).reshape(-1, 3, 3)
-        perms = _permutations(pos, ops, tol)
-        orbits = _orbits(perms)
+        pg = PointGroup.from_operations(np.reshape(ops, (-1, 3, 3)), pos, z, tol=tol)
     data = SBData(
         z=torch.from_numpy(z),
         pos=torch.from_numpy(pos).float(),
         y=torch.from_numpy(y.reshape(len(z), -1)).float(),
-        sym_ops=torch.from_numpy(ops).float(),
-        sym_perms=torch.from_numpy(np.ascontiguousarray(perms).reshape(-1)),
-        num_ops=torch.tensor([len(ops)], dtype=torch.long),
-        orbit=torch.from_numpy(orbits),
+        sym_ops=torch.tensor(pg.operations, dtype=torch.float32),
+        sym_perms=torch.tensor(pg.permutations.reshape(-1), dtype=torch.long),
+        num_ops=torch.tensor([pg.order], dtype=torch.long),
+        orbit=torch.tensor(pg.orbits, dtype=torch.long),
         idx=torch.tensor([idx], dtype=torch.long),
     )
     if mol_id is not None:

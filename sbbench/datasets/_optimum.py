@@ -23,26 +23,19 @@ from typing import Any
 
 import numpy as np
 
-from ._base import _centred, _image_map
-
 __all__ = ["equivariant_basis", "equivariant_projector", "best_equivariant_score"]
 
 
 def equivariant_projector(pos: Any, ops: Any, k: int = 1, *, tol: float = 0.1) -> np.ndarray:
     """Reynolds projector (3kN, 3kN) onto outputs with k 3-vectors per node that are
-    equivariant under ``ops`` (G, 3, 3), a symmetry group of ``pos`` (N, 3)."""
-    pos_c = _centred(np.asarray(pos, dtype=np.float64))
-    ops = np.asarray(ops, dtype=np.float64)
-    n = len(pos_c)
-    proj = np.zeros((n, k, 3, n, k, 3))
-    for g, rot in enumerate(ops):
-        m = _image_map(pos_c, rot, tol)
-        if m is None:
-            raise ValueError(f"operation {g} does not map the positions onto themselves")
-        for i in range(n):  # (P v)_i += R^T v_{m(i)}, for each of the k vectors
-            for a in range(k):
-                proj[i, a, :, m[i], a, :] += rot.T
-    return proj.reshape(3 * k * n, 3 * k * n) / len(ops)
+    equivariant under ``ops`` (G, 3, 3), a symmetry group of ``pos`` (N, 3): the matrix
+    of :meth:`sbbench.symmetry.PointGroup.reynolds`, column by column."""
+    from sbbench.symmetry import PointGroup
+
+    pg = PointGroup.from_operations(ops, pos, tol=tol)
+    n = pg.permutations.shape[1]
+    columns = [pg.reynolds(e.reshape(n, 3 * k)).reshape(-1) for e in np.eye(3 * k * n)]
+    return np.stack(columns, axis=1)
 
 
 def equivariant_basis(pos: Any, ops: Any, k: int = 1, *, tol: float = 0.1) -> np.ndarray:

@@ -17,6 +17,12 @@ Typical use::
     c = pg.canonical_positions()  # (x - centroid) @ pg.frame, SANN Def. 3.5
     sym_positions, rmsd = pg.symmetrize()
     pg.stabilizer(dipoles, tol=0.05).schoenflies  # e.g. 'C2v' -> 'Cs' (symmetry breaking)
+    pg.reynolds(y)  # mean_g R_g^T y_perm(g, i): the best strictly equivariant output
+
+A group known in advance (a dataset's ``sym_ops``) gives the same facts through
+``PointGroup.from_operations(ops, positions, numbers)``; :func:`induced_permutations`
+is the permutation rule of both, for operations that need not form a group. No other
+module of sbbench computes permutations, orbits or the Reynolds projection.
 
 Arrays on a PointGroup are shared (cached); copy them before modifying in place.
 
@@ -35,17 +41,26 @@ a ValueError naming ``tol``.
 """
 
 from ._detect import LINEAR_AXIS_ORDER, POLYHEDRAL_MAX_ORDER, largest_subgroup, max_operations
-from ._group import MIN_DISTANCE, CloseAtomsError, PointGroup, detect
+from ._group import (
+    MIN_DISTANCE,
+    OPERATION_ATOL,
+    CloseAtomsError,
+    PointGroup,
+    detect,
+    induced_permutations,
+)
 from ._naming import group_label, schoenflies
 
 __all__ = [
     "LINEAR_AXIS_ORDER",
     "MIN_DISTANCE",
+    "OPERATION_ATOL",
     "POLYHEDRAL_MAX_ORDER",
     "CloseAtomsError",
     "PointGroup",
     "detect",
     "group_label",
+    "induced_permutations",
     "largest_subgroup",
     "max_operations",
     "schoenflies",

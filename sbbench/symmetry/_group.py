@@ -1,16 +1,30 @@
-"""Public API of the point-group detector: :func:`detect` and :class:`PointGroup`."""
+"""Public API of the point-group detector: :func:`detect` and :class:`PointGroup`.
+
+The one place where sbbench derives symmetry facts: the atom permutation an
+operation induces (:func:`induced_permutations`), orbits, the Reynolds projection
+(:meth:`PointGroup.reynolds`), for detected groups and for given operations
+(:meth:`PointGroup.from_operations`) alike.
+"""
 
 from __future__ import annotations
 
 from functools import cached_property
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._detect import detect_group, largest_valid_subgroup, matrix_table
 from ._kernels import perpendicular
 from ._naming import schoenflies as _schoenflies
 
-__all__ = ["MIN_DISTANCE", "CloseAtomsError", "PointGroup", "detect"]
+__all__ = [
+    "MIN_DISTANCE",
+    "OPERATION_ATOL",
+    "CloseAtomsError",
+    "PointGroup",
+    "detect",
+    "induced_permutations",
+]
 
 _INFINITE = ("C*v", "D*h", "Kh")
 
@@ -20,6 +34,10 @@ _INFINITE = ("C*v", "D*h", "Kh")
 #: atom, a wrong unit (bohr or nm read as Å) or a broken file, and an answer such as
 #: "Kh" for two coincident atoms would be meaningless.
 MIN_DISTANCE = 0.5
+
+#: Largest entry error accepted in R R^T = I and in the products of given operations:
+#: float32 copies (a dataset's ``sym_ops``, errors ~1e-7) pass, a wrong matrix does not.
+OPERATION_ATOL = 1e-4
 
 
 class CloseAtomsError(ValueError):
@@ -51,12 +69,13 @@ class PointGroup:
         The unweighted centroid the operations are about.
 
     Also: ``order``, ``is_infinite``, ``orbits``, ``frame``,
-    ``canonical_positions()``, ``symmetrize()``, ``stabilizer()``.
+    ``canonical_positions()``, ``symmetrize()``, ``reynolds()``, ``stabilizer()``.
 
     Notes
     -----
-    Built by :func:`detect` (and :meth:`stabilizer`), not by hand: the
-    constructor's arguments are internal. When same-label atoms are closer than
+    Built by :func:`detect`, :meth:`from_operations` (a known group, e.g. a
+    dataset's ``sym_ops``) and :meth:`stabilizer`, not by hand: the constructor's
+    arguments are internal. When same-label atoms are closer than
     ``tol``, which of them an operation maps onto is ambiguous; their
     permutations then map atoms within ``tol`` but need not compose exactly like
     the matrices. The arrays are shared with cached properties: copy before
@@ -87,6 +106,55 @@ class PointGroup:
 
     def __repr__(self) -> str:
         return f"PointGroup({self.schoenflies!r}, order={self.order}, tol={self.tol:g})"
+
+    @classmethod
+    def from_operations(
+        cls,
+        operations: ArrayLike,
+        positions: ArrayLike,
+        numbers: ArrayLike | None = None,
+        *,
+        tol: float = 0.1,
+    ) -> PointGroup:
+        """The group of given operations acting on a structure, without detection.
+
+        For a group known in advance (a dataset's ``sym_ops``, a hand-built group,
+        a task that fixes its own group) the permutations, orbits and Reynolds
+        projection then come from the same code as for :func:`detect`.
+
+        Parameters
+        ----------
+        operations : array_like, (G, 3, 3)
+            Orthogonal matrices about the centroid, identity first, closed under
+            products (to :data:`OPERATION_ATOL`; float32 copies pass).
+        positions : array_like, (N, 3)
+            Cartesian positions in Å.
+        numbers : array_like, (N,), optional
+            Atom labels (only equality matters); None means all points are alike.
+        tol : float
+            Å: every operation must move every atom to within ``tol`` of a distinct
+            atom with its label (:func:`induced_permutations`).
+
+        Returns
+        -------
+        PointGroup
+            ``operations`` as given (in float64), named by their Schoenflies symbol
+            (a finite one: the D8h stand-in of a linear molecule stays 'D8h').
+
+        Raises
+        ------
+        ValueError
+            If the operations are not orthogonal, not a group with the identity
+            first, or one of them is not a symmetry of the structure within ``tol``.
+        """
+        ops = _as_group(operations)
+        pos = _as_points(positions, "positions")
+        labels = _as_labels(numbers, len(pos))
+        tol = _check_tol(tol)
+        centroid = pos.mean(axis=0)
+        points = pos - centroid
+        perms = _induced(points, labels, ops, tol)
+        return cls(_schoenflies(ops), ops, perms, points, labels, len(pos), centroid, tol)
 
     @property
     def label(self) -> str:
@@ -126,7 +194,42 @@ class PointGroup:
     @cached_property
     def _symmetric_points(self) -> np.ndarray:
         """Group average of the centred points: mean_g R_g^T x_perm(g,i) (exactly invariant)."""
-        return np.einsum("gni,gij->nj", self._points[self._perms], self.operations) / self.order
+        return _group_average(self.operations, self._perms, self._points)
+
+    def reynolds(self, field: ArrayLike) -> np.ndarray:
+        """Reynolds projection of a per-atom vector field onto the invariant fields.
+
+        ``out_i = mean_g R_g^T v_perm(g, i)`` for each of the k 3-vectors per atom:
+        the orthogonal projection onto the fields with ``v_perm(g, i) = R_g v_i``
+        for every operation, i.e. the outputs a strictly equivariant model can give
+        for this input (Curie's principle). It is the best such output in the
+        least-squares sense (the equivariant floor of SBMSE, :mod:`sbbench.curie`)
+        and spans them (``sbbench.datasets.equivariant_basis``). For C*v, D*h and
+        Kh the average runs over the finite stand-in in ``operations``; for polar
+        vectors that is the same projection (C_8 leaves only the vectors along its
+        axis invariant, O_h none).
+
+        Parameters
+        ----------
+        field : array_like, (N, 3k)
+            k polar vectors per atom (e.g. a target ``y``), in any unit.
+
+        Returns
+        -------
+        ndarray, (N, 3k), float64
+            Invariant under every operation (to rounding); ``reynolds`` of it is itself.
+        """
+        vec = np.asarray(_to_numpy(field), dtype=np.float64)
+        if vec.ndim != 2 or len(vec) != self._n or vec.shape[1] % 3 or not vec.shape[1]:
+            raise ValueError(
+                f"field must have shape (N={self._n}, 3k) with k >= 1, got {vec.shape}"
+            )
+        perms = self.permutations
+        blocks = [
+            _group_average(self.operations, perms, vec[:, a : a + 3])
+            for a in range(0, vec.shape[1], 3)
+        ]
+        return np.concatenate(blocks, axis=1)
 
     def symmetrize(self) -> tuple[np.ndarray, float]:
         """Positions made exactly symmetric under the group, and the RMSD moved (Å).
@@ -330,6 +433,121 @@ def _largest_canonical(
     return max(range(len(frames)), key=keys.__getitem__)
 
 
+def _group_average(ops: np.ndarray, perms: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """mean_g R_g^T rows[perms[g, i]] for (M, 3) ``rows``: the Reynolds average of one
+    vector per point (``perms`` (G, M) of the same points)."""
+    return np.einsum("gni,gij->nj", rows[perms], ops) / len(ops)
+
+
+def _induced(points: np.ndarray, labels: np.ndarray, ops: np.ndarray, tol: float) -> np.ndarray:
+    """(G, N) permutations with ``R_g @ points[i] ~ points[perm[g, i]]`` (see
+    :func:`induced_permutations`; ``points`` centred, ``ops`` (G, 3, 3) float64)."""
+    n = len(points)
+    other = labels[:, None] != labels[None, :]
+    perms = np.empty((len(ops), n), dtype=np.int64)
+    for g, rot in enumerate(ops):
+        d = np.linalg.norm((points @ rot.T)[:, None, :] - points[None, :, :], axis=-1)
+        d[other] = np.inf
+        j = d.argmin(axis=1)
+        dist = d[np.arange(n), j]
+        worst = int(dist.argmax())
+        if dist[worst] > tol:
+            raise ValueError(
+                f"operation {g} is not a symmetry of the structure: it moves atom {worst} "
+                f"{dist[worst]:.3g} Å from the nearest atom with its label (tol {tol:g} Å)"
+            )
+        hit, count = np.unique(j, return_counts=True)
+        if len(hit) != n:
+            k = int(hit[count > 1][0])
+            a, b = (int(i) for i in np.flatnonzero(j == k)[:2])
+            raise ValueError(
+                f"operation {g} is not a symmetry of the structure: it moves atoms {a} and {b} "
+                f"both within tol {tol:g} Å of atom {k} (atoms closer than ~tol; use a smaller tol)"
+            )
+        perms[g] = j
+    return perms
+
+
+def _as_operations(values: ArrayLike, name: str = "operations") -> np.ndarray:
+    """(G, 3, 3) float64 orthogonal matrices (to :data:`OPERATION_ATOL`), G >= 1."""
+    try:
+        ops = np.asarray(_to_numpy(values), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a numeric (G, 3, 3) array: {exc}") from None
+    if ops.ndim != 3 or ops.shape[1:] != (3, 3) or len(ops) == 0:
+        raise ValueError(f"{name} must have shape (G, 3, 3) with G >= 1, got {ops.shape}")
+    if not np.isfinite(ops).all():
+        raise ValueError(f"{name} has non-finite entries (NaN or inf)")
+    err = np.abs(ops @ np.swapaxes(ops, 1, 2) - np.eye(3)).max(axis=(1, 2))
+    if err.max() > OPERATION_ATOL:
+        g = int(err.argmax())
+        raise ValueError(f"{name}[{g}] is not orthogonal: max |R R^T - I| = {err[g]:.2g}")
+    return ops
+
+
+def _as_group(values: ArrayLike) -> np.ndarray:
+    """:func:`_as_operations` that also form a group: identity first, every product an
+    operation, no operation twice (all to :data:`OPERATION_ATOL`)."""
+    ops = _as_operations(values)
+    if np.abs(ops[0] - np.eye(3)).max() > OPERATION_ATOL:
+        raise ValueError("operations[0] must be the identity")
+    table = matrix_table(ops)
+    for g, rot in enumerate(ops):
+        err = np.abs(rot @ ops - ops[table[g]]).max(axis=(1, 2))
+        if err.max() > OPERATION_ATOL:
+            h = int(err.argmax())
+            raise ValueError(
+                f"operations are not a group: the product of operations {g} and {h} is none "
+                f"of them (off by {err[h]:.2g}); give every operation of the group"
+            )
+        hit, count = np.unique(table[g], return_counts=True)
+        if len(hit) != len(ops):  # R_g R_a = R_g R_b: a and b are one matrix
+            a, b = (int(h) for h in np.flatnonzero(table[g] == hit[count > 1][0])[:2])
+            raise ValueError(f"operations {a} and {b} are the same matrix")
+    return ops
+
+
+def induced_permutations(
+    operations: ArrayLike,
+    positions: ArrayLike,
+    numbers: ArrayLike | None = None,
+    *,
+    tol: float = 0.1,
+) -> np.ndarray:
+    """The atom permutation each operation induces on a structure.
+
+    ``perm[g, i] = j`` when ``R_g (x_i - c) ~ x_j - c`` (c the centroid), with ``x_j``
+    the atom of ``x_i``'s label nearest to the image: the convention of
+    :attr:`PointGroup.permutations`. Unlike :meth:`PointGroup.from_operations`
+    the operations need not form a group (a single candidate operation is fine).
+
+    Parameters
+    ----------
+    operations : array_like, (G, 3, 3)
+        Orthogonal matrices (to :data:`OPERATION_ATOL`).
+    positions : array_like, (N, 3)
+        Cartesian positions in Å.
+    numbers : array_like, (N,), optional
+        Atom labels; None means all points are alike.
+    tol : float
+        Å: the largest distance from an image to its atom.
+
+    Returns
+    -------
+    ndarray of int64, (G, N)
+
+    Raises
+    ------
+    ValueError
+        Naming the operation and the atom, if an image is farther than ``tol`` from
+        every atom of its label or two atoms land on the same one (not a symmetry).
+    """
+    ops = _as_operations(operations)
+    pos = _as_points(positions, "positions")
+    labels = _as_labels(numbers, len(pos))
+    return _induced(pos - pos.mean(axis=0), labels, ops, _check_tol(tol))
+
+
 def _to_numpy(values):
     """Arrays, lists, or tensors (torch: detached, moved to the CPU) as numpy arrays."""
     if hasattr(values, "detach") and hasattr(values, "cpu"):
@@ -351,6 +569,19 @@ def _as_points(values, name: str) -> np.ndarray:
     if len(bad):
         raise ValueError(f"{name} has non-finite values (NaN or inf) at row {int(bad[0])}")
     return arr
+
+
+def _as_labels(numbers: ArrayLike | None, n: int) -> np.ndarray:
+    """(n,) int64 labels 0..L-1 from any per-point labels (None: all alike)."""
+    if numbers is None:
+        return np.zeros(n, dtype=np.int64)
+    raw = np.asarray(_to_numpy(numbers))
+    if raw.ndim != 1 or len(raw) != n:
+        raise ValueError(
+            f"numbers must be a 1-D array with one label per point: got shape {raw.shape} "
+            f"for {n} positions"
+        )
+    return np.unique(raw, return_inverse=True)[1].astype(np.int64).reshape(n)
 
 
 def _check_tol(tol) -> float:
@@ -462,18 +693,9 @@ def detect(
     pos = _as_points(positions, "positions")
     tol = _check_tol(tol)
     n = len(pos)
-    if numbers is None:
-        labels = np.zeros(n, dtype=np.int64)
-    else:
-        raw = np.asarray(_to_numpy(numbers))
-        if raw.ndim != 1 or len(raw) != n:
-            raise ValueError(
-                f"numbers must be a 1-D array with one label per point: got shape {raw.shape} "
-                f"for {n} positions"
-            )
-        _, labels = np.unique(raw, return_inverse=True)
-        labels = labels.astype(np.int64).reshape(n)
-    _check_min_distance(pos, None if numbers is None else raw, min_distance)
+    labels = _as_labels(numbers, n)
+    raw = None if numbers is None else np.asarray(_to_numpy(numbers))
+    _check_min_distance(pos, raw, min_distance)
     centroid = pos.mean(axis=0)
     points = pos - centroid
     res = detect_group(points, labels, tol)

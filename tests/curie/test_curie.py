@@ -39,7 +39,7 @@ def test_h2o_modes(task, breaks):
 
 def test_sample_check_rejects_non_symmetry():
     pos = np.array([[0.0, 0, 0], [1.0, 0, 0], [0.0, 2, 0]])
-    with pytest.raises(ValueError, match="does not map the input onto itself"):
+    with pytest.raises(ValueError, match="operation 1 is not a symmetry"):
         sample_check(pos, [1, 1, 1], pos, np.stack([np.eye(3), np.diag([-1.0, 1, 1])]))
 
 
