@@ -22,12 +22,14 @@ from ._base import VectorModel
 
 __all__ = [
     "build",
+    "defaults",
     "names",
     "model_class",
     "parse",
     "registry_name",
     "BASE_MODELS",
     "MODIFIERS",
+    "MODIFIER_CLASSES",
     "ALIASES",
 ]
 
@@ -60,6 +62,8 @@ def model_class(base: str) -> type[VectorModel]:
 
 #: modifier -> hyperparameters it consumes
 MODIFIERS: dict[str, tuple[str, ...]] = {"noise": ("noise_std",), "mlp": ("mlp_hidden",)}
+#: modifier -> its class in :mod:`sbbench.models.modifiers`
+MODIFIER_CLASSES: dict[str, str] = {"noise": "NoisyPositions", "mlp": "MLPHead"}
 
 
 def names() -> list[str]:
@@ -118,6 +122,50 @@ def registry_name(name: str) -> str:
     but for case and spaces. Raises ValueError like :func:`parse`."""
     base, mods = parse(name)
     return "+".join([base, *mods])
+
+
+def _params(cls: type) -> dict[str, Any]:
+    """Constructor parameters of ``cls`` -> default (``inspect.Parameter.empty`` if none)."""
+    return {
+        p.name: p.default
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name not in ("self", "base") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
+
+
+def defaults(name: str, **hparams: Any) -> dict[str, Any]:
+    """Every hyperparameter of model ``name``: its constructor defaults, ``hparams`` applied.
+
+    The keys are the constructor parameters of the base model and of each modifier in
+    ``name`` (``noise_std`` for ``+noise``, ``mlp_hidden`` for ``+mlp``), so two spellings
+    of one configuration (``{}`` and ``{"variant": "tensor"}`` for PaiNN) give one dict.
+    Options whose default ``None`` means "the head's own default" are resolved where they
+    apply: with ``variant="hessian"`` the Hessian head's options (``mode_rank``,
+    ``normalize``, ...) get :class:`~sbbench.models.HessianHead`'s defaults; for other
+    variants they stay ``None`` (not set). ``mlp_hidden=None`` stays ``None`` (the base's
+    feature width). Keys the model does not take are kept (:func:`build` rejects them).
+
+    >>> defaults("painn")["variant"], defaults("egnn", layers=3)["layers"]
+    ('tensor', 3)
+    """
+    base, mods = parse(name)
+    out = dict(_params(model_class(base)))
+    if mods:
+        from . import modifiers
+
+        for mod in mods:
+            out.update(_params(getattr(modifiers, MODIFIER_CLASSES[mod])))
+    out.update(hparams)
+    if out.get("variant") == "hessian":
+        from ._hessian import HessianHead
+
+        for key, value in _params(HessianHead).items():
+            if key in out and out[key] is None:
+                out[key] = value
+    missing = sorted(k for k, v in out.items() if v is inspect.Parameter.empty)
+    if missing:
+        raise ValueError(f"model {name!r} needs hyperparameter(s) {', '.join(missing)}")
+    return out
 
 
 def build(name: str, **hparams: Any) -> VectorModel:

@@ -86,12 +86,18 @@ def _load_dataset(cfg: RunConfig):
 
 
 def _model_hparams(cfg: RunConfig, sample: Any) -> dict[str, Any]:
+    """Every hyperparameter of the model (:func:`sbbench.models._registry.defaults`): what the data
+    fix (``out_vectors``, ``node_attr_dim``), then ``cfg.model_hparams``, then the
+    constructor defaults for the rest, so that results.json records one spelling of each
+    configuration (``painn`` with and without ``variant=tensor`` are one)."""
+    from sbbench.models._registry import defaults
+
     hp: dict[str, Any] = {"out_vectors": int(sample.y.shape[1]) // 3}
     attr = getattr(sample, "node_attr", None)
     if attr is not None:
         hp["node_attr_dim"] = int(attr.shape[1])
     hp.update(cfg.model_hparams)
-    return hp
+    return defaults(cfg.model, **hp)
 
 
 def _fold_seed(seed: int, fold: int) -> int:
