@@ -41,6 +41,8 @@ __all__ = [
     "GROUP_COLUMNS",
     "RANK_COLUMN",
     "rank_rows",
+    "config_key",
+    "one_per_configuration",
     "format_leaderboard",
 ]
 
@@ -316,12 +318,39 @@ def group_key(row: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(row[c] for c in GROUP_COLUMNS)
 
 
+def _parsed(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def config_key(row: Mapping[str, Any]) -> tuple:
+    """Rows with one key are one configuration run on the same seeds and folds.
+
+    :func:`group_key` (the data, task and split) plus the model, every hyperparameter
+    (model and training, as recorded: ``sbbench run`` records the complete set,
+    :func:`sbbench.models._registry.defaults`, so one configuration has one spelling), the loss and
+    its Chamfer convention, the seeds and the number of folds; not the provenance
+    (command, date, hardware, how the hyperparameters were chosen).
+    """
+    return (
+        *group_key(row),
+        row["model"],
+        _json_text(_parsed(row["hyperparameters"])),
+        row["loss"],
+        _json_text(_parsed(row["loss_chamfer"])),
+        _json_text(_parsed(row["seeds"])),
+        row["n_folds"],
+    )
+
+
 def rank_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
     """Rank rows by ascending test SBMSE (:data:`RANK_COLUMN`) within each :func:`group_key`.
 
-    Competition ranking ("1224"): rows whose means agree to :data:`TIE_DIGITS`
-    significant digits share a rank. Groups come in order of first appearance; within a
-    group, ties keep submission order.
+    Competition ranking ("1224") of configurations: rows whose means agree to
+    :data:`TIE_DIGITS` significant digits share a rank. A row that repeats an earlier
+    row's configuration (:func:`config_key`) with a tying score (the same run submitted
+    twice, e.g. by two tables) is that configuration again: it gets its rank and does not
+    push the rows after it down. Every row is returned; groups come in order of first
+    appearance; within a group, ties keep submission order.
     """
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
@@ -329,12 +358,36 @@ def rank_rows(rows: Sequence[Mapping[str, Any]]) -> list[tuple[int, dict[str, An
     out = []
     for members in groups.values():
         members.sort(key=lambda r: _sig(r[RANK_COLUMN]))
-        prev, rank = None, 0
-        for i, row in enumerate(members):
+        prev, rank, n_configs = None, 0, 0
+        seen: dict[tuple, int] = {}
+        for row in members:
             score = _sig(row[RANK_COLUMN])
+            key = (config_key(row), score)
+            if key in seen:
+                out.append((seen[key], row))
+                continue
             if score != prev:
-                rank, prev = i + 1, score
+                rank, prev = n_configs + 1, score
+            n_configs += 1
+            seen[key] = rank
             out.append((rank, row))
+    return out
+
+
+def one_per_configuration(
+    ranked: Sequence[tuple[int, Mapping[str, Any]]],
+) -> list[tuple[int, Mapping[str, Any], list[str]]]:
+    """``(rank, row, submission ids)`` of :func:`rank_rows` output with the repeats of a
+    configuration (same :func:`config_key` and tying score) folded into its first row."""
+    out: list[tuple[int, Mapping[str, Any], list[str]]] = []
+    where: dict[tuple, int] = {}
+    for rank, row in ranked:
+        key = (config_key(row), _sig(row[RANK_COLUMN]))
+        if key in where:
+            out[where[key]][2].append(row["submission_id"])
+        else:
+            where[key] = len(out)
+            out.append((rank, row, [row["submission_id"]]))
     return out
 
 
@@ -347,11 +400,19 @@ def _pm(mean: float | None, std: float | None) -> str:
 
 
 def _model_hparams(row: Mapping[str, Any]) -> str:
-    """``k=v`` of the model's hyperparameters (tells e.g. PaiNN tensor from vector apart)."""
-    hp = row["hyperparameters"]
-    hp = json.loads(hp) if isinstance(hp, str) else hp
+    """``k=v`` of the model's hyperparameters, sorted: every recorded one but
+    ``out_vectors`` (the task fixes it) and those that are ``None`` (not set: the model's
+    own choice, e.g. ``cutoff=None`` = fully connected). Rows record the complete set
+    (:func:`sbbench.models._registry.defaults`), so one configuration reads the same on
+    every row."""
+    hp = _parsed(row["hyperparameters"])
     model = hp.get("model", {}) if isinstance(hp, Mapping) else {}
-    return " ".join(f"{k}={v}" for k, v in sorted(model.items()) if k != "out_vectors") or "-"
+    return (
+        " ".join(
+            f"{k}={v}" for k, v in sorted(model.items()) if k != "out_vectors" and v is not None
+        )
+        or "-"
+    )
 
 
 def _loss(row: Mapping[str, Any]) -> str:
@@ -381,16 +442,19 @@ _VIEW = (
     ("symmetry", lambda rk, r: r["symmetry_class"]),
     ("model hparams", lambda rk, r: _model_hparams(r)),
     ("seeds x folds", lambda rk, r: f"{r['n_seeds']} x {r['n_folds']}"),
-    ("id", lambda rk, r: r["submission_id"]),
 )
-"""Columns of the table/markdown views. ``task``, ``split`` and ``data`` (version and
-sha256 prefix) are the ranking group (:data:`GROUP_COLUMNS`); CD and SBCD are in the
-sbbench convention (symmetric, mean); the paper-convention columns are in the CSV view
-and in docs/reproduction.md, next to the paper's numbers."""
+"""Columns of the table/markdown views, then ``id``: the submission ids of the row's
+configuration (:func:`one_per_configuration`; one line per configuration). ``task``,
+``split`` and ``data`` (version and sha256 prefix) are the ranking group
+(:data:`GROUP_COLUMNS`); CD and SBCD are in the sbbench convention (symmetric, mean); the
+paper-convention columns are in the CSV view and in docs/reproduction.md, next to the
+paper's numbers."""
 
 
 def format_leaderboard(rows: Sequence[Mapping[str, Any]], fmt: str = "table") -> str:
-    """Ranked rows as ``table`` (aligned text), ``markdown`` or ``csv`` (all columns + rank)."""
+    """Ranked rows as ``table`` (aligned text), ``markdown`` (both one line per
+    configuration, :func:`one_per_configuration`) or ``csv`` (every row, all columns +
+    rank)."""
     ranked = rank_rows(rows)
     if fmt == "csv":
         buf = io.StringIO()
@@ -399,8 +463,11 @@ def format_leaderboard(rows: Sequence[Mapping[str, Any]], fmt: str = "table") ->
         for rk, r in ranked:
             writer.writerow([rk, *(_cell(r[c]) for c in row_columns())])
         return buf.getvalue()
-    header = [name for name, _ in _VIEW]
-    body = [[f(rk, r) for _, f in _VIEW] for rk, r in ranked]
+    header = [name for name, _ in _VIEW] + ["id"]
+    body = [
+        [*(f(rk, r) for _, f in _VIEW), ", ".join(ids)]
+        for rk, r, ids in one_per_configuration(ranked)
+    ]
     if fmt == "markdown":
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in body]

@@ -245,9 +245,19 @@ def _short(text: str, n: int = 30) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _extras(hps: Sequence[Mapping[str, Any]], keys: Sequence[str]) -> list[str]:
+    return [" ".join(f"{k}={hp[k]}" for k in keys if hp.get(k) is not None) for hp in hps]
+
+
 def _labels(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """Axis label of each row: model (and loss where they differ); rows that share a label
-    get the model hyperparameters in which they differ."""
+    get the model hyperparameters in which they differ, unset (``None``) ones left out.
+
+    Rows record every hyperparameter, so e.g. PaiNN's Hessian-head options are ``None``
+    on the tensor rows and set on the hessian rows. An option set to one value wherever it
+    is set follows from another (here ``variant``) and is left out too, unless the labels
+    would then no longer tell apart rows that differ. Options set on every row come first.
+    """
     one_loss = len({_loss(r) for r in rows}) == 1  # then the loss is said once, not per row
     base = [r["model"] if one_loss else _label(r) for r in rows]
     out = list(base)
@@ -260,10 +270,18 @@ def _labels(rows: Sequence[Mapping[str, Any]]) -> list[str]:
             hp = json.loads(rows[i]["hyperparameters"])
             model = hp.get("model", {}) if isinstance(hp, Mapping) else {}
             hps.append(model if isinstance(model, Mapping) else {})
-        keys = sorted({k for hp in hps for k in hp})
+        keys = sorted(
+            {k for hp in hps for k in hp}, key=lambda k: (any(hp.get(k) is None for hp in hps), k)
+        )
         differ = [k for k in keys if len({json.dumps(hp.get(k)) for hp in hps}) > 1]
-        for i, hp in zip(idx, hps, strict=True):
-            extra = " ".join(f"{k}={hp[k]}" for k in differ if k in hp)
+        main = [
+            k for k in differ if len({json.dumps(hp[k]) for hp in hps if hp.get(k) is not None}) > 1
+        ]
+
+        chosen = _extras(hps, main)
+        if len(set(chosen)) < len(set(_extras(hps, differ))):
+            chosen = _extras(hps, differ)
+        for i, extra in zip(idx, chosen, strict=True):
             out[i] = f"{lab} {extra}".rstrip()
     return out
 

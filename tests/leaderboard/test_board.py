@@ -460,3 +460,68 @@ def test_loss_convention_is_shown(tmp_path, toy_known, loss, loss_chamfer, shown
     header, _, line = format_leaderboard([row], "table").splitlines()
     loss_cell = line[header.index("loss") : header.index("symmetry")].strip()
     assert loss_cell == shown
+
+
+# ----------------------------------------------------------------- one configuration
+
+
+def _config_row(sid, sbmse, hp, *, seeds="[0,1,2]", command="sbbench run"):
+    """A row of model painn with model hyperparameters ``hp`` and submission id ``sid``."""
+    r = _row("painn", sbmse)
+    hps = {"model": hp, "training": {"epochs": 100, "folds": 10}}
+    r.update(
+        submission_id=sid,
+        content_hash=sid + "0" * 52,
+        hyperparameters=json.dumps(hps, sort_keys=True, separators=(",", ":")),
+        seeds=seeds,
+        command=command,
+    )
+    return r
+
+
+TENSOR = {"hidden": 64, "layers": 3, "out_vectors": 1, "variant": "tensor", "cutoff": None}
+
+
+def test_one_configuration_submitted_twice_ranks_and_shows_once():
+    # issue 18 item 11: Table 2's painn and Table 7's painn(tensor) rows are one run;
+    # they ranked 8 and 8 and pushed the next configuration to 10, and showed twice
+    rows = [
+        _config_row("aaaaaaaaaaaa", 0.1, TENSOR, command="sbbench reproduce sann-table2"),
+        _config_row("bbbbbbbbbbbb", 0.1, TENSOR, command="sbbench reproduce sann-table7"),
+        _config_row("cccccccccccc", 0.2, {**TENSOR, "variant": "vector"}),
+    ]
+    ranked = [(rk, r["submission_id"]) for rk, r in rank_rows(rows)]
+    assert ranked == [(1, "aaaaaaaaaaaa"), (1, "bbbbbbbbbbbb"), (2, "cccccccccccc")]
+    md = format_leaderboard(rows, "markdown").splitlines()[2:]
+    assert len(md) == 2
+    assert md[0].startswith("| 1 |") and md[0].endswith("| aaaaaaaaaaaa, bbbbbbbbbbbb |")
+    assert md[1].startswith("| 2 |") and md[1].endswith("| cccccccccccc |")
+    table = format_leaderboard(rows, "table").splitlines()[2:]
+    assert len(table) == 2 and table[0].endswith("aaaaaaaaaaaa, bbbbbbbbbbbb")
+    parsed = list(csv.DictReader(io.StringIO(format_leaderboard(rows, "csv"))))
+    assert [(p["rank"], p["submission_id"]) for p in parsed] == [
+        ("1", "aaaaaaaaaaaa"),
+        ("1", "bbbbbbbbbbbb"),
+        ("2", "cccccccccccc"),
+    ]  # the CSV view keeps every submission
+
+
+def test_other_seeds_scores_or_hyperparameters_are_other_entries():
+    rows = [
+        _config_row("aaaaaaaaaaaa", 0.1, TENSOR),
+        _config_row("bbbbbbbbbbbb", 0.1, {**TENSOR, "hidden": 32}),  # ties, other config
+        _config_row("cccccccccccc", 0.1, TENSOR, seeds="[3,4,5]"),  # ties, other seeds
+        _config_row("dddddddddddd", 0.15, TENSOR),  # the same configuration, another score
+        _config_row("eeeeeeeeeeee", 0.3, {**TENSOR, "variant": "vector"}),
+    ]
+    ranked = [rk for rk, _ in rank_rows(rows)]
+    assert ranked == [1, 1, 1, 4, 5]
+    assert len(format_leaderboard(rows, "markdown").splitlines()) == 2 + 5
+
+
+def test_model_hparams_view_is_every_set_hyperparameter():
+    hp = {**TENSOR, "mode_rank": None, "num_rbf": 20}
+    view = format_leaderboard([_config_row("aaaaaaaaaaaa", 0.1, hp)], "markdown")
+    # sorted, out_vectors (fixed by the task) and unset (None) options left out
+    assert "| hidden=64 layers=3 num_rbf=20 variant=tensor |" in view
+    assert "| - |" in format_leaderboard([_config_row("aaaaaaaaaaaa", 0.1, {})], "markdown")

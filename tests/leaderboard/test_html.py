@@ -613,3 +613,32 @@ def test_committed_leaderboards_page_and_screenshot(browser, tmp_path):
         shot = DOCS_SCREENSHOT if write else tmp_path / "screenshot.png"
         page.screenshot(shot, top=floor_task)
     assert shot.stat().st_size > 10_000
+
+
+def test_figure_labels_name_what_tells_complete_hyperparameters_apart():
+    """Rows record every hyperparameter (issue 18 item 11): the labels skip unset (None)
+    options and those implied by another (the Hessian head's, set only with
+    variant=hessian), but keep whatever is needed to tell two configurations apart."""
+    from sbbench.leaderboard._html import _labels
+    from sbbench.models._registry import defaults
+
+    def row(**hp):
+        model = defaults("painn", **hp)
+        return {"model": "painn", "loss": "sbmse", "loss_chamfer": "null",
+                "hyperparameters": json.dumps({"model": model, "training": {}})}  # fmt: skip
+
+    rows = [
+        row(),
+        row(variant="vector"),
+        row(variant="hessian", normalize="total"),
+        row(variant="hessian", normalize="atom"),
+    ]
+    assert _labels(rows) == [
+        "painn variant=tensor",
+        "painn variant=vector",
+        "painn variant=hessian normalize=total",
+        "painn variant=hessian normalize=atom",
+    ]
+    # cutoff is None (fully connected) or 5: set to one value where set, but nothing else
+    # tells the two apart
+    assert _labels([row(), row(cutoff=5.0)]) == ["painn", "painn cutoff=5.0"]
