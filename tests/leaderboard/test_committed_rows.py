@@ -186,3 +186,30 @@ def test_row_is_on_the_pinned_data(where, row):
         f"sha256 {row['dataset_sha256'][:12]} is not the pinned data of {name} v{version} "
         f"with options {wanted}: pinned {sorted(s[:12] for s in candidates.values())}"
     )
+
+
+# --------------------------------------------------------------------------- hyperparameters
+
+
+@pytest.mark.parametrize("where, row", ROWS, ids=IDS)
+def test_row_records_every_model_hyperparameter(where, row):
+    """One configuration, one spelling (issue 18 item 11): the row's model hyperparameters
+    are every constructor default of its model and modifiers, with what it set applied
+    (``sbbench.models._registry.defaults``; rows from before:
+    ``leaderboards/complete_hparams.py``)."""
+    from sbbench.models._registry import defaults
+
+    model = json.loads(row["hyperparameters"])["model"]
+    assert set(defaults(row["model"])) <= set(model), "python leaderboards/complete_hparams.py"
+    assert model == defaults(row["model"], **model)
+
+
+def test_every_row_shows_its_model_hyperparameters():
+    from sbbench.leaderboard._board import _model_hparams
+
+    for where, row in ROWS:
+        assert _model_hparams(row) != "-", where
+    shown = {(row["model"], _model_hparams(row)) for _, row in ROWS}
+    for model in ("sann", "dimenet+++mlp"):  # they showed '-' (recorded {"out_vectors": 1})
+        views = {view for m, view in shown if m == model}
+        assert views and all("hidden=64 layers=3" in view for view in views), model
