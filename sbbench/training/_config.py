@@ -4,15 +4,29 @@ Resolution order (later wins):
 
 1. :class:`RunConfig` field defaults (the SANN paper's protocol: AdamW,
    OneCycle with max lr 1e-4, 100 epochs, 10 folds; loss SBMSE, see :data:`LOSSES`);
-2. ``baselines/<model>/<dataset>.yaml`` if it exists, else
-   ``baselines/<base model>/<dataset>.yaml`` (``egnn+mlp`` falls back to ``egnn``);
+2. the baseline, :func:`baseline_files` merged in this order, each file only what
+   differs from what comes before it:
+
+   a. ``baselines/datasets/<dataset>.yaml``: the training protocol of the paper the
+      dataset comes from, for every model;
+   b. ``baselines/<model>/defaults.yaml``: the model's size, on every dataset;
+   c. ``baselines/<model>/<dataset>.yaml``, where the model departs from a. or b. on
+      that dataset;
+
+   ``<model>`` is the registry spelling (``dimenet++`` for ``dimenetpp``), the folder of
+   the name with its modifiers if there is one, else of the base model (``egnn+mlp``
+   uses ``baselines/egnn/``);
 3. a ``--config FILE`` (same YAML keys);
 4. command-line flags; ``--quick`` last (few epochs, 2 folds, tiny widths kept).
 
-Every override is applied as given, ``None`` included (``split: None`` means the
-dataset's own protocol); flags a user did not give are simply not passed.
+Mappings (``model_hparams``, ``dataset_options``, ``loss_chamfer``) merge key by key;
+every other value replaces the one before. Every override is applied as given, ``None``
+included (``split: None`` means the dataset's own protocol); flags a user did not give
+are simply not passed.
 
-A baseline YAML holds any :class:`RunConfig` field, e.g.::
+A baseline or ``--config`` YAML holds any :class:`RunConfig` field, each of the field's
+type (a file with an unknown key or a value of the wrong type is an error naming the
+file and the key), e.g.::
 
     epochs: 100
     folds: 10
@@ -27,6 +41,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +52,7 @@ __all__ = [
     "RunConfig",
     "resolve_config",
     "baseline_file",
+    "baseline_files",
     "LOSSES",
     "OPTIMIZERS",
     "SCHEDULERS",
@@ -139,8 +156,12 @@ def _baselines_dir() -> Path:
     return Path(str(resources.files("sbbench._baselines").joinpath("README.md"))).parent
 
 
-def baseline_file(model: str, dataset: str) -> Path | None:
-    """The baseline YAML for ``model`` on ``dataset`` (``name`` without ``:task``), if any."""
+#: folders of baselines/ that are not a model's
+_NOT_MODELS = ("datasets", "hessian", "grids")
+
+
+def _model_folder(model: str) -> Path | None:
+    """``baselines/<model>/`` for ``model`` (registry spelling, else its base), if any."""
     from sbbench.models._registry import parse, registry_name
 
     base = _baselines_dir()
@@ -149,10 +170,81 @@ def baseline_file(model: str, dataset: str) -> Path | None:
     except ValueError:  # an unknown name: the caller's model check reports it
         candidates = (model, model.split("+")[0])
     for m in candidates:
-        path = base / m / f"{dataset}.yaml"
-        if path.is_file():
-            return path
+        if m not in _NOT_MODELS and (base / m).is_dir():
+            return base / m
     return None
+
+
+def baseline_files(model: str, dataset: str) -> list[Path]:
+    """The baseline YAMLs of ``model`` on ``dataset`` (``name`` without ``:task``), in the
+    order :func:`resolve_config` merges them: ``datasets/<dataset>.yaml``,
+    ``<model>/defaults.yaml``, ``<model>/<dataset>.yaml``, those that exist."""
+    candidates = [_baselines_dir() / "datasets" / f"{dataset}.yaml"]
+    folder = _model_folder(model)
+    if folder is not None:
+        candidates += [folder / "defaults.yaml", folder / f"{dataset}.yaml"]
+    return [p for p in dict.fromkeys(candidates) if p.is_file()]
+
+
+def baseline_file(model: str, dataset: str) -> Path | None:
+    """``baselines/<model>/<dataset>.yaml``: what ``model`` does differently on ``dataset``,
+    if anything (the whole baseline: :func:`baseline_files`)."""
+    folder = _model_folder(model)
+    path = None if folder is None else folder / f"{dataset}.yaml"
+    return path if path is not None and path.is_file() and dataset != "defaults" else None
+
+
+_TYPES = typing.get_type_hints(RunConfig)
+
+
+def _is(value: Any, hint: Any) -> bool:
+    """Whether a YAML value has type ``hint`` (an annotation of a :class:`RunConfig` field)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_is(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint in (int, float) and isinstance(value, bool):
+        return False
+    if hint is float:
+        return isinstance(value, (int, float))
+    if origin is dict:
+        return isinstance(value, dict) and all(_is(k, args[0]) for k in value)
+    if origin is list:
+        return isinstance(value, list) and all(_is(v, args[0]) for v in value)
+    return isinstance(value, hint)
+
+
+def _type_name(hint: Any) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join("null" if a is type(None) else _type_name(a) for a in args)
+    if origin is dict:
+        return "a mapping"
+    if origin is list:
+        return f"a list of {_type_name(args[0]).removeprefix('a ').removeprefix('an ')}s"
+    return names.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _check_types(path: Path, data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        hint = _TYPES[key]
+        if _is(value, hint):
+            continue
+        note = ""
+        if isinstance(value, str) and _is(1.0, hint):
+            try:
+                float(value)
+                note = f" (YAML reads {value} as text: write it with a decimal point, e.g. 1.0e-4)"
+            except ValueError:
+                pass
+        raise ValueError(
+            f"{path}: {key} must be {_type_name(hint)}, got {value!r} "
+            f"({type(value).__name__}){note}"
+        )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -163,11 +255,12 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
     fields = {f.name for f in dataclasses.fields(RunConfig)}
-    unknown = sorted(set(data) - fields)
+    unknown = sorted(set(data) - fields, key=str)
     if unknown:
-        close = difflib.get_close_matches(unknown[0], fields, n=1)
+        close = difflib.get_close_matches(str(unknown[0]), fields, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ValueError(f"{path}: unknown config key {unknown[0]!r}{hint}")
+    _check_types(path, data)
     return data
 
 
@@ -194,10 +287,11 @@ def resolve_config(
     """Build the :class:`RunConfig` for ``model`` on ``dataset`` (``"h2o_modes:asym"`` allowed)."""
     name, _, task = dataset.partition(":")
     cfg: dict[str, Any] = RunConfig(model=model, dataset=name).to_dict()
-    path = baseline_file(model, name)
-    if path is not None:
+    paths = baseline_files(model, name)
+    for path in paths:
         _merge(cfg, _read_yaml(path))
-        cfg["baseline"] = f"baselines/{path.parent.name}/{path.name}"
+    if paths:
+        cfg["baseline"] = " + ".join(f"baselines/{p.parent.name}/{p.name}" for p in paths)
     if config_file is not None:
         p = Path(config_file)
         if not p.is_file():
