@@ -13,7 +13,7 @@ from sbbench.models import names as model_names
 from sbbench.models._registry import registry_name
 from sbbench.reproduce import TABLES, reproduce
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_tables_are_well_formed():

@@ -60,7 +60,7 @@ def test_charged_particle_breaks_by_external_fields():
     assert report.floor_sbcd == pytest.approx(2 * 0.27709, rel=1e-3)
 
 
-CARDS = Path(__file__).resolve().parents[2] / "datasets"
+CARDS = Path(__file__).resolve().parents[1] / "datasets"
 
 
 def _qm7x_card_counts() -> tuple[int, int]:
