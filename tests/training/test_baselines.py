@@ -180,6 +180,19 @@ def test_the_hessian_configs_serve_every_model_with_the_head(model, mode):
     }
 
 
+def test_every_file_of_baselines_ships_in_the_wheel():
+    """pyproject's package-data globs for sbbench._baselines match every file (the Hessian
+    configs in <model>/hessian/ did not ship before item 17). tests/datasets/qm7x/
+    test_shipped.py builds a wheel; this is the fast check of the globs themselves."""
+    import tomllib
+
+    pyproject = tomllib.loads((ROOT.parent / "pyproject.toml").read_text())
+    globs = pyproject["tool"]["setuptools"]["package-data"]["sbbench._baselines"]
+    shipped = {p for pattern in globs for p in ROOT.glob(pattern)}  # setuptools' glob rule
+    files = {p for p in ROOT.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
+    assert files - shipped == set()
+
+
 # --- the resolved configuration of every pair, pinned (issue 18 item 17) ------------------
 
 SNAPSHOT = Path(__file__).with_name("baseline_snapshot.json")
