@@ -54,89 +54,52 @@ def _read(path: Path, index: int, fmt: str | None):
     return atoms
 
 
-def _parse_sweep(text: str) -> list[float]:
-    parts = text.split(":")
-    try:
-        vals = [float(p) for p in parts]
-    except ValueError:
-        raise CLIError(f"--sweep must be START:STOP[:STEP] in Å, got {text!r}") from None
-    if len(vals) not in (2, 3):
-        raise CLIError(f"--sweep must be START:STOP[:STEP] in Å, got {text!r}")
-    start, stop = vals[0], vals[1]
-    step = vals[2] if len(vals) == 3 else 0.01
-    if not (0 < start <= stop) or step <= 0:
-        raise CLIError(f"--sweep needs 0 < START <= STOP and STEP > 0, got {text!r}")
-    count = int(round((stop - start) / step)) + 1
-    if count > 10_000:
-        raise CLIError(f"--sweep {text!r} asks for {count} tolerances; use a larger STEP")
-    return [round(start + k * step, 10) for k in range(count)]
-
-
-def _classes(pg, symbols: list[str]) -> list[dict]:
-    out = []
-    for c in range(int(pg.orbits.max()) + 1):
-        idx = [int(i) for i in (pg.orbits == c).nonzero()[0]]
-        out.append({"element": symbols[idx[0]], "indices": idx})
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
-    from sbbench.symmetry import CloseAtomsError, detect, schoenflies
+    from sbbench.symmetry import (
+        detect,
+        equivalence_classes,
+        parse_sweep,
+        point_group_report,
+        schoenflies,
+        sweep_report,
+        tolerance_sweep,
+    )
 
     atoms = _read(args.file, args.index, args.format)
     symbols = atoms.get_chemical_symbols()
     pos, numbers = atoms.get_positions(), atoms.get_atomic_numbers()
     # a cold numba cache announces itself when compiling starts (symmetry._kernels), once
     if args.sweep is not None:
-        rows = []
-        previous = None
-        for tol in _parse_sweep(args.sweep):
-            try:
-                pg = detect(pos, numbers, tol=tol)
-                row = {"tol": tol, "schoenflies": pg.schoenflies, "order": pg.order}
-                row["label"] = pg.label
-            except CloseAtomsError:
-                raise  # bad input at every tolerance: one error, not a row per tolerance
-            except ValueError as exc:
-                row = {"tol": tol, "schoenflies": None, "order": None, "error": str(exc)}
-            rows.append(row)
+        try:
+            tolerances = parse_sweep(args.sweep, name="--sweep")
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
+        points = tolerance_sweep(pos, numbers, tolerances)
         if args.json:
-            print(json.dumps({"file": str(args.file), "sweep": rows}, indent=1))
+            print(json.dumps(sweep_report(points, file=str(args.file)), indent=1))
             return 0
         print(f"{args.file}: {atoms.get_chemical_formula()} ({len(atoms)} atoms)")
-        width = max(6, *(len(row.get("label", "")) for row in rows))
+        width = max(6, *(len(p.label or "") for p in points))
         print(f"{'tol/Å':>8}  {'group':<{width}} {'order':>5}")
-        for row in rows:
-            group = row.get("label") or "error"
+        previous = None
+        for p in points:
+            group = p.label or "error"
             mark = "  <- changes" if previous is not None and group != previous else ""
-            order = "" if row["order"] is None else row["order"]
-            print(f"{row['tol']:>8.3f}  {group:<{width}} {order:>5}{mark}")
+            order = "" if p.order is None else p.order
+            print(f"{p.tol:>8.3f}  {group:<{width}} {order:>5}{mark}")
             previous = group
         return 0
 
     pg = detect(pos, numbers, tol=args.tol)
-    classes = _classes(pg, symbols)
     if args.json:
-        _, rmsd = pg.symmetrize()
-        doc = {
+        about = {
             "file": str(args.file),
             "formula": atoms.get_chemical_formula(),
             "n_atoms": len(atoms),
-            "tol": args.tol,
-            "schoenflies": pg.schoenflies,
-            "label": pg.label,
-            "order": pg.order,
-            "is_infinite": pg.is_infinite,
-            "centroid": pg.centroid.tolist(),
-            "operations": pg.operations.tolist(),
-            "permutations": pg.permutations.tolist(),
-            "orbits": pg.orbits.tolist(),
-            "classes": classes,
-            "frame": pg.frame.tolist(),
-            "symmetrize_rmsd": rmsd,
         }
-        print(json.dumps(doc, indent=1))
+        print(json.dumps(point_group_report(pg, symbols, **about), indent=1))
         return 0
+    classes = equivalence_classes(pg, symbols)
     note = ""
     if pg.is_infinite:
         finite = schoenflies(pg.operations)

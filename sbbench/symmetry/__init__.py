@@ -38,6 +38,11 @@ raise :class:`CloseAtomsError` (a ValueError naming both atoms); pass
 operations generate more than any point group of the structure can have,
 :func:`max_operations` = max(120, 4 x the atoms of the most frequent label), raises
 a ValueError naming ``tol``.
+
+Reports. :func:`point_group_report` (with :func:`equivalence_classes`) is a detected
+group as JSON-ready data; :func:`tolerance_sweep` detects at each tolerance of a grid
+(:func:`tolerance_grid`, :func:`parse_sweep`) and :func:`sweep_report` makes that JSON:
+what ``sbbench symmetry [--sweep] --json`` prints.
 """
 
 from ._detect import LINEAR_AXIS_ORDER, POLYHEDRAL_MAX_ORDER, largest_subgroup, max_operations
@@ -50,18 +55,37 @@ from ._group import (
     induced_permutations,
 )
 from ._naming import group_label, schoenflies
+from ._report import equivalence_classes, point_group_report
+from ._sweep import (
+    DEFAULT_SWEEP_STEP,
+    MAX_SWEEP_POINTS,
+    SweepPoint,
+    parse_sweep,
+    sweep_report,
+    tolerance_grid,
+    tolerance_sweep,
+)
 
 __all__ = [
+    "DEFAULT_SWEEP_STEP",
     "LINEAR_AXIS_ORDER",
+    "MAX_SWEEP_POINTS",
     "MIN_DISTANCE",
     "OPERATION_ATOL",
     "POLYHEDRAL_MAX_ORDER",
     "CloseAtomsError",
     "PointGroup",
+    "SweepPoint",
     "detect",
+    "equivalence_classes",
     "group_label",
     "induced_permutations",
     "largest_subgroup",
     "max_operations",
+    "parse_sweep",
+    "point_group_report",
     "schoenflies",
+    "sweep_report",
+    "tolerance_grid",
+    "tolerance_sweep",
 ]
