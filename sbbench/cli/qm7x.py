@@ -59,34 +59,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sbbench._paths import shipped_file
-    from sbbench.datasets.qm7x import CURATED_NAME, curate, default_data_dir
+    from sbbench.datasets.qm7x import curate, curation_sources
 
-    src = Path(args.src) if args.src else default_data_dir()
-    if args.reference or src.is_file():
-        files = [shipped_file("qm7x", "reference.hdf5") if args.reference else src]
-        dupmols = None
-        if args.out is None:
-            raise CLIError("curating a single file needs --out")
-    else:
-        if not src.is_dir():
-            raise CLIError(f"no QM7-X folder {src}; run `sbbench fetch qm7x --dest {src}` first")
-        files = sorted(
-            (p for p in src.glob("*.hdf5") if p.stem.isdigit()), key=lambda p: int(p.stem)
-        )
-        if not files:
-            raise CLIError(f"no NNNN.hdf5 files in {src}; run `sbbench fetch qm7x --dest {src}`")
-        dupmols = src / "DupMols.dat"
-        if not dupmols.is_file():
-            raise CLIError(f"{dupmols} is missing; run `sbbench fetch qm7x --files DupMols`")
-    out = Path(args.out) if args.out else src / CURATED_NAME
+    try:
+        sources = curation_sources(args.src, reference=args.reference)
+    except FileNotFoundError as exc:
+        raise CLIError(str(exc)) from None
+    if args.out is None and sources.default_output is None:
+        raise CLIError("curating a single file needs --out")
+    out = Path(args.out) if args.out else sources.default_output
     result = curate(
-        files,
+        sources.files,
         out,
         max_heavy=args.max_heavy,
         tol=args.tol,
         dipole_tol=args.dipole_tol,
-        dupmols=dupmols,
+        dupmols=sources.dupmols,
         progress=not args.no_progress,
     )
     print(result.summary())

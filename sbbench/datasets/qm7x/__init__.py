@@ -6,6 +6,8 @@
   (``sbbench fetch qm7x``).
 * :mod:`._curate`: SANN App. C.2 symmetry-breaking curation
   (``sbbench qm7x curate``).
+* :mod:`._locate`: which files to curate (an official folder, one file, or the shipped
+  reference set; :func:`curation_sources`).
 * :mod:`._dataset`: the registered ``qm7x`` dataset (official curated files or
   the shipped reference set).
 """
@@ -30,6 +32,7 @@ from ._format import (
     read_conformer,
     write_qm7x_file,
 )
+from ._locate import CurationSources, curation_sources, official_files, reference_file
 
 __all__ = [
     "CURATED_NAME",
@@ -42,17 +45,21 @@ __all__ = [
     "REQUIRED_KEYS",
     "Conformer",
     "CurationResult",
+    "CurationSources",
     "conformer_breaks_symmetry",
     "conformer_name",
     "curate",
+    "curation_sources",
     "default_data_dir",
     "fetch",
     "heavy_atom_count",
     "iter_conformers",
+    "official_files",
     "open_hdf5",
     "parse_conformer_name",
     "read_conformer",
     "read_dupmols",
+    "reference_file",
     "resolve_source",
     "write_qm7x_file",
 ]
