@@ -52,14 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import difflib
-
     from sbbench.cli import CLIError
     from sbbench.leaderboard import (
         default_leaderboard_dir,
-        format_leaderboard,
-        leaderboard_path,
-        read_leaderboard,
+        format_boards,
+        read_boards,
+        select_boards,
     )
 
     if args.dataset and ":" in args.dataset:  # 'h2o_modes:asym' = dataset h2o_modes, task asym
@@ -72,53 +70,24 @@ def run(args: argparse.Namespace) -> int:
     if args.out and args.format != "html":
         raise CLIError(f"--out is for --format html (the {args.format} view goes to stdout)")
     folder = Path(args.dir) if args.dir else default_leaderboard_dir()
-    available = sorted(p.stem for p in folder.glob("*.csv")) if folder.is_dir() else []
-    if args.dataset is None:
-        datasets = available
-        if not datasets and args.format != "html":
-            print(f"no leaderboards yet in {folder}; add one with 'sbbench submit RESULTS'")
-            return 0
-    else:
-        path = leaderboard_path(args.dataset, folder)
-        if not path.is_file():
-            close = difflib.get_close_matches(args.dataset, available, n=1)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
-            raise CLIError(
-                f"no leaderboard for '{args.dataset}' in {folder}.{hint} "
-                f"Available: {', '.join(available) or '(none)'}"
-            )
-        datasets = [args.dataset]
+    try:  # unknown dataset, or a malformed CSV (the message names file, line, column)
+        datasets = select_boards(args.dataset, folder)
+        boards = read_boards(datasets, folder, task=args.task)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    if not boards and args.format != "html":
+        print(f"no leaderboards yet in {folder}; add one with 'sbbench submit RESULTS'")
+        return 0
     if args.format == "html":
-        return _write_html(folder, datasets, args.task, Path(args.out))
-    blocks = []
-    for name in datasets:
-        rows = read_leaderboard(leaderboard_path(name, folder))
-        if args.task is not None:
-            rows = [r for r in rows if r["task"] == args.task]
-        if args.format == "csv":
-            blocks.append(format_leaderboard(rows, "csv"))
-            continue
-        title = f"{name} ({len(rows)} submission{'s' if len(rows) != 1 else ''})"
-        title = f"### {title}" if args.format == "markdown" else title
-        body = format_leaderboard(rows, args.format) if rows else "(no rows)\n"
-        blocks.append(f"{title}\n\n{body}")
-    if args.format == "csv" and len(blocks) > 1:  # one header for all datasets
-        blocks = [blocks[0]] + [b.split("\n", 1)[1] for b in blocks[1:]]
-        sys.stdout.write("".join(blocks))
-    else:
-        sys.stdout.write(("" if args.format == "csv" else "\n").join(blocks))
+        return _write_html(boards, Path(args.out))
+    sys.stdout.write(format_boards(boards, args.format))
     return 0
 
 
-def _write_html(folder: Path, datasets: list[str], task: str | None, out: Path) -> int:
+def _write_html(boards: dict[str, list[dict]], out: Path) -> int:
     from sbbench.cli import CLIError
-    from sbbench.leaderboard import leaderboard_path, read_leaderboard
     from sbbench.leaderboard._html import row_status, write_html
 
-    boards = {}
-    for name in datasets:
-        rows = read_leaderboard(leaderboard_path(name, folder))
-        boards[name] = [r for r in rows if task is None or r["task"] == task]
     try:
         path = write_html(boards, out)
     except OSError as exc:

@@ -51,10 +51,9 @@ def run(args: argparse.Namespace) -> int:
     from sbbench.cli import CLIError
     from sbbench.leaderboard import (
         SubmissionRejected,
-        group_key,
         load_results,
-        rank_rows,
         read_leaderboard,
+        submission_rank,
     )
     from sbbench.leaderboard import submit as submit_results
 
@@ -66,16 +65,14 @@ def run(args: argparse.Namespace) -> int:
     for warning in sub.warnings:
         print(f"sbbench: warning: {warning}", file=sys.stderr)
     row = sub.row
-    ranked = rank_rows(read_leaderboard(sub.path))
-    group = [(rank, r) for rank, r in ranked if group_key(r) == group_key(row)]
-    rank = next(rank for rank, r in group if r["content_hash"] == row["content_hash"])
+    rank, size = submission_rank(row, read_leaderboard(sub.path))
     print(
         f"accepted: submission {row['submission_id']} ({row['model']} on "
         f"{row['dataset']}:{row['task']}) -> {sub.path}\n"
         f"  test SBMSE {row['test_sbmse_mean']:.4g} ± {row['test_sbmse_std']:.2g}, "
         f"test SBCD {row['test_sbcd_mean']:.4g} ± {row['test_sbcd_std']:.2g}, "
         f"collapsed {row['test_collapsed']}/{row['test_predictions']}; "
-        f"rank {rank} of {len(group)}\n"
+        f"rank {rank} of {size}\n"
         f"  see: sbbench leaderboard {row['dataset']}" + (f" --dir {args.dir}" if args.dir else "")
     )
     _refresh_docs(sub.path, skip=args.no_docs)

@@ -7,6 +7,9 @@
 * ``leaderboards/<dataset>.csv`` (:func:`submit`, :func:`read_leaderboard`,
   :func:`rank_rows`): one row per accepted submission. Schema: :data:`ROW_SCHEMA`
   (also ``leaderboards/schema.json``).
+* A folder of boards (:func:`available_boards`, :func:`select_boards`,
+  :func:`read_boards`, :func:`format_boards`: what ``sbbench leaderboard`` shows) and
+  where a submitted row ranks (:func:`submission_rank`: what ``sbbench submit`` says).
 """
 
 from ._board import (
@@ -24,6 +27,7 @@ from ._board import (
     row_from_results,
     submit,
 )
+from ._discover import available_boards, format_boards, read_boards, select_boards
 from ._results import (
     ATOL,
     DEFAULT_METRIC,
@@ -41,6 +45,7 @@ from ._results import (
     write_results,
 )
 from ._schema import FORMAT_VERSION, RESULTS_SCHEMA, ROW_SCHEMA, row_columns, write_schema_files
+from ._standing import submission_rank
 from ._versions import DATASET_VERSIONS, check_dataset_version, known_dataset_versions
 
 __all__ = [
@@ -51,13 +56,18 @@ __all__ = [
     "Submission",
     "SubmissionRejected",
     "TIE_DIGITS",
+    "available_boards",
     "default_leaderboard_dir",
+    "format_boards",
     "format_leaderboard",
     "group_key",
     "leaderboard_path",
     "rank_rows",
+    "read_boards",
     "read_leaderboard",
     "row_from_results",
+    "select_boards",
+    "submission_rank",
     "submit",
     "ATOL",
     "DATASET_VERSIONS",
