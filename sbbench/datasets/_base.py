@@ -62,6 +62,7 @@ import torch
 from torch_geometric.data import Data, InMemoryDataset
 
 from .._io import atomic_path, atomic_write_bytes
+from .._vocabulary import SPLIT_PROTOCOLS
 
 if TYPE_CHECKING:
     from ..symmetry import PointGroup
@@ -78,7 +79,7 @@ __all__ = [
 
 #: Bumped when the on-disk format written by :class:`SBDataset` changes.
 CACHE_FORMAT = 2
-PROTOCOLS = ("same", "random", "grouped")
+PROTOCOLS = SPLIT_PROTOCOLS  # sbbench._vocabulary.SplitProtocol
 
 
 class SBData(Data):

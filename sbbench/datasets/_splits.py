@@ -1,11 +1,13 @@
 """Deterministic k-fold splits following each dataset's protocol.
 
-Split protocols (the vocabulary of results files and leaderboards, ``split.protocol``):
+Split protocols (:data:`sbbench._vocabulary.SplitProtocol`, the vocabulary of datasets,
+results files and leaderboards, ``split.protocol``):
 
 ``same``     train = val = test = every sample (the SANN toy tasks, Sec. 6.1-6.2)
 ``random``   random parts of the samples: conformers of one molecule can fall into both
              train and test (the SANN paper's QM7-X protocol, Sec. 6.3)
 ``grouped``  random parts of the molecules (``mol_id``): no molecule is in two parts
+             (:func:`~sbbench._vocabulary.split_group_by`)
 """
 
 from __future__ import annotations
@@ -15,9 +17,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["kfold", "SPLIT_PROTOCOLS"]
+from .._vocabulary import SPLIT_PROTOCOLS, SplitProtocol, check_split_protocol, split_group_by
 
-SPLIT_PROTOCOLS = ("same", "random", "grouped")
+__all__ = ["kfold", "resolve_protocol", "SPLIT_PROTOCOLS"]
+
+
+def resolve_protocol(dataset: Any, protocol: str | None = None) -> SplitProtocol:
+    """The split protocol that :func:`kfold` follows: ``protocol`` if given, else the
+    dataset's ``protocol`` attribute, else ``"random"``; ValueError if it is unknown."""
+    if protocol is None:
+        protocol = getattr(dataset, "protocol", "random")
+    return check_split_protocol(protocol, what="protocol")
 
 
 def _group_ids(dataset: Any, group: str) -> np.ndarray:
@@ -82,14 +92,12 @@ def kfold(
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer, got {seed!r}")
-    if protocol is None:
-        protocol = "grouped" if group is not None else getattr(dataset, "protocol", "random")
-    if protocol not in SPLIT_PROTOCOLS:
-        raise ValueError(f"protocol must be one of {', '.join(SPLIT_PROTOCOLS)}, got {protocol!r}")
+    if protocol is None and group is not None:
+        protocol = "grouped"
+    protocol = resolve_protocol(dataset, protocol)
     if protocol == "random" and group is not None:
         raise ValueError(f"protocol 'random' splits samples; group={group!r} needs 'grouped'")
-    if protocol == "grouped":
-        group = group or "molecule"
+    group = group or split_group_by(protocol)
     n = len(dataset)
     if n == 0:
         raise ValueError("cannot split an empty dataset")

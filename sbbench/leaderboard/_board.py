@@ -25,6 +25,7 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from .._io import atomic_write_bytes
+from .._vocabulary import ChamferConvention
 from ._results import SCORES, load_results, validate_results
 from ._schema import ROW_SCHEMA, check, row_columns
 from ._versions import check_dataset_version
@@ -336,7 +337,7 @@ def config_key(row: Mapping[str, Any]) -> tuple:
         row["model"],
         _json_text(_parsed(row["hyperparameters"])),
         row["loss"],
-        _json_text(_parsed(row["loss_chamfer"])),
+        _convention(row["loss_chamfer"]),
         _json_text(_parsed(row["seeds"])),
         row["n_folds"],
     )
@@ -417,11 +418,17 @@ def _model_hparams(row: Mapping[str, Any]) -> str:
 
 def _loss(row: Mapping[str, Any]) -> str:
     """The training loss, marked where it is the paper's one-sided Chamfer convention."""
-    lc = row["loss_chamfer"]
-    lc = json.loads(lc) if isinstance(lc, str) else lc
-    if isinstance(lc, Mapping) and lc.get("symmetric") is False:
+    convention = _convention(row["loss_chamfer"])
+    if convention is not None and convention.one_sided:
         return f"{row['loss']} (one-sided)"
     return row["loss"]
+
+
+def _convention(value: Any) -> ChamferConvention | None:
+    """A row's ``loss_chamfer`` (JSON text or mapping) as a convention, None for null:
+    spellings of one convention (``squared`` omitted or given) are one configuration."""
+    value = _parsed(value)
+    return None if value is None else ChamferConvention.from_dict(value, what="loss_chamfer")
 
 
 def _data(row: Mapping[str, Any]) -> str:

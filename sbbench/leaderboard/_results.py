@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from .._io import atomic_write_bytes
+from .._vocabulary import SANN_PAPER, SBBENCH_DEFAULT
 from ._schema import FORMAT_VERSION, RESULTS_SCHEMA, check
 from ._versions import check_dataset_version
 
@@ -68,10 +69,12 @@ __all__ = [
 
 RTOL = 1e-4
 ATOL = 1e-6
-#: The chamfer convention of the leaderboards (keyword arguments of ``metrics.chamfer``).
-DEFAULT_METRIC: dict[str, Any] = {"symmetric": True, "reduction": "mean", "squared": True}
-#: The SANN paper's m(X, Y): one-sided, summed, squared (its tables use it).
-PAPER_METRIC: dict[str, Any] = {"symmetric": False, "reduction": "sum", "squared": True}
+#: The chamfer convention of the leaderboards (keyword arguments of ``metrics.chamfer``):
+#: :data:`sbbench._vocabulary.SBBENCH_DEFAULT` as a mapping.
+DEFAULT_METRIC: dict[str, Any] = SBBENCH_DEFAULT.to_dict()
+#: The SANN paper's m(X, Y): one-sided, summed, squared (its tables use it):
+#: :data:`sbbench._vocabulary.SANN_PAPER` as a mapping.
+PAPER_METRIC: dict[str, Any] = SANN_PAPER.to_dict()
 #: The per-fold scores (``folds[i].test`` / ``.val`` keys; summary ``test_<score>``).
 SCORES = ("sbmse", "mse", "cd", "sbcd", "cd_paper", "sbcd_paper")
 _MIN_SEEDS = 3
@@ -535,7 +538,8 @@ def _fold_scores(arrays, where: str) -> dict[str, np.ndarray]:
         eye = [np.eye(3)[None] for _ in preds]
         ident = [np.arange(len(p))[None] for p in preds]
         _, out["mse"] = sbmse_batch(preds, targets, eye, ident, return_per_sample=True)
-        for suffix, kw in (("", DEFAULT_METRIC), ("_paper", PAPER_METRIC)):
+        for suffix, conv in (("", SBBENCH_DEFAULT), ("_paper", SANN_PAPER)):
+            kw = conv.to_dict()
             _, out["cd" + suffix] = chamfer_batch(preds, targets, return_per_sample=True, **kw)
             _, out["sbcd" + suffix] = sbcd_batch(preds, targets, ops, return_per_sample=True, **kw)
     except (ValueError, TypeError):

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from .._vocabulary import SBBENCH_DEFAULT, ChamferConvention
 from ._chamfer import chamfer_padded, check_options
 from ._validate import (
     check_cloud,
@@ -116,12 +117,12 @@ def sbcd(
 
 
 def _chamfer_kwargs(kw: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(kw) - {"symmetric", "reduction", "squared"}
+    unknown = set(kw) - set(ChamferConvention.KEYS)
     if unknown:
         raise ValueError(
-            f"unknown Chamfer options {sorted(unknown)}; valid: symmetric, reduction, squared"
+            f"unknown Chamfer options {sorted(unknown)}; valid: {', '.join(ChamferConvention.KEYS)}"
         )
-    out = {"symmetric": True, "reduction": "mean", "squared": True, **kw}
+    out = {**SBBENCH_DEFAULT.to_dict(), **kw}
     check_options(out["reduction"], allow_none=False)
     return out
 

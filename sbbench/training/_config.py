@@ -48,6 +48,8 @@ from typing import Any
 
 import yaml
 
+from .._vocabulary import SANN_PAPER, SBBENCH_DEFAULT, SPLIT_PROTOCOLS, ChamferConvention
+
 __all__ = [
     "RunConfig",
     "resolve_config",
@@ -65,9 +67,10 @@ correspondence-aware symmetry-breaking MSE, min over g in Sym(x) of the per-atom
 against g·y; ``sbcd``/``cd``: (symmetry-breaking) Chamfer distance in the convention
 ``loss_chamfer``; ``mse``: plain per-component MSE (relaxed-E(3) tasks)."""
 
-PAPER_CHAMFER = {"symmetric": False, "reduction": "sum", "squared": True}
-"""The SANN paper's one-sided m(X, Y) (below its eq. 3). As a training loss it rewards
-predictions that collapse onto one target point; use it only to reproduce the paper."""
+PAPER_CHAMFER = SANN_PAPER.to_dict()
+"""The SANN paper's one-sided m(X, Y) (below its eq. 3), :data:`sbbench._vocabulary.SANN_PAPER`
+as a mapping. As a training loss it rewards predictions that collapse onto one target
+point; use it only to reproduce the paper."""
 
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULERS = ("onecycle", "constant")
@@ -92,9 +95,7 @@ class RunConfig:
     momentum: float = 0.9
     scheduler: str = "onecycle"
     loss: str = "sbmse"
-    loss_chamfer: dict[str, Any] = dataclasses.field(
-        default_factory=lambda: {"symmetric": True, "reduction": "mean", "squared": True}
-    )
+    loss_chamfer: dict[str, Any] = dataclasses.field(default_factory=SBBENCH_DEFAULT.to_dict)
     split: str | None = None
     split_fractions: list[float] | None = None
     device: str = "cpu"
@@ -105,8 +106,6 @@ class RunConfig:
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field."""
-        from sbbench.datasets import SPLIT_PROTOCOLS
-
         for name in ("folds", "epochs", "batch_size", "lr", "seeds", "loss", "optimizer"):
             if getattr(self, name) is None:
                 raise ValueError(f"{name} may not be null")
@@ -117,9 +116,7 @@ class RunConfig:
             )
         if not isinstance(self.loss_chamfer, dict):
             raise ValueError(f"loss_chamfer must be a mapping, got {self.loss_chamfer!r}")
-        unknown = sorted(set(self.loss_chamfer) - {"symmetric", "reduction", "squared"})
-        if unknown:
-            raise ValueError(f"loss_chamfer: unknown key {unknown[0]!r}")
+        ChamferConvention.from_dict(self.loss_chamfer, what="loss_chamfer")
         checks = [
             ("loss", self.loss, LOSSES),
             ("optimizer", self.optimizer, OPTIMIZERS),
@@ -138,6 +135,12 @@ class RunConfig:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if not self.seeds:
             raise ValueError("at least one seed is needed")
+
+    @property
+    def chamfer(self) -> ChamferConvention:
+        """``loss_chamfer`` as a :class:`~sbbench._vocabulary.ChamferConvention` (the
+        convention of a cd/sbcd training loss); ValueError naming ``loss_chamfer``."""
+        return ChamferConvention.from_dict(self.loss_chamfer, what="loss_chamfer")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

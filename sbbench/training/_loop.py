@@ -25,13 +25,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from sbbench._vocabulary import SANN_PAPER, SBBENCH_DEFAULT
 from sbbench.metrics import chamfer_batch, is_collapsed, sbcd_batch, sbmse_batch
 
-from ._config import PAPER_CHAMFER, RunConfig
+from ._config import RunConfig
 
 __all__ = ["FoldResult", "make_loss", "evaluate", "train_fold", "ops_batch", "SCORES"]
 
-DEFAULT_CHAMFER = {"symmetric": True, "reduction": "mean", "squared": True}
 SCORES = ("sbmse", "mse", "cd", "sbcd", "cd_paper", "sbcd_paper")
 """Per-sample scores of :func:`evaluate` (means over samples), see the module docstring."""
 
@@ -45,7 +45,7 @@ def ops_batch(batch: Any) -> Tensor:
 
 def make_loss(cfg: RunConfig) -> Callable[[Tensor, Any], Tensor]:
     """Training loss ``loss(pred, batch)``: SBMSE, SBCD (SBM), CD or per-component MSE."""
-    metric = dict(cfg.loss_chamfer)
+    metric = cfg.chamfer.to_dict()
 
     def sbmse_loss(pred: Tensor, batch: Any) -> Tensor:
         return sbmse_batch(
@@ -81,7 +81,8 @@ def _per_sample_scores(pred: Tensor, batch: Any, ob: Tensor) -> dict[str, Tensor
     counts = torch.bincount(batch.batch, minlength=batch.num_graphs).to(err.dtype)
     mse = torch.zeros(batch.num_graphs, dtype=err.dtype).index_add_(0, batch.batch, err) / counts
     out = {"sbmse": sbmse, "mse": mse}
-    for suffix, kw in (("", DEFAULT_CHAMFER), ("_paper", PAPER_CHAMFER)):
+    for suffix, convention in (("", SBBENCH_DEFAULT), ("_paper", SANN_PAPER)):
+        kw = convention.to_dict()
         _, sb = sbcd_batch(
             pred, batch.y, batch.sym_ops, batch.batch, ob, return_per_sample=True, **kw
         )
