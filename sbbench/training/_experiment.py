@@ -33,6 +33,7 @@ import torch
 import yaml
 
 from .._io import atomic_path, atomic_write_text
+from .._vocabulary import split_group_by
 from ._config import RunConfig
 from ._loop import SCORES, evaluate, train_fold
 
@@ -123,6 +124,7 @@ def run_experiment(
     from torch_geometric.loader import DataLoader
 
     from sbbench.datasets import kfold
+    from sbbench.datasets._splits import resolve_protocol
     from sbbench.leaderboard import dataset_sha256, geometry_hash, make_results, write_results
     from sbbench.models import build
     from sbbench.testing import equivariance_error
@@ -135,7 +137,7 @@ def run_experiment(
     # fails here, before the output folder exists
     dataset = _load_dataset(cfg)
     hparams = _model_hparams(cfg, dataset[0])
-    protocol = cfg.split or getattr(dataset, "protocol", "random")
+    protocol = resolve_protocol(dataset, cfg.split)
     splits = kfold(
         dataset, cfg.folds, cfg.seeds[0], protocol=protocol, fractions=cfg.split_fractions
     )
@@ -255,7 +257,7 @@ def run_experiment(
             split={
                 "protocol": protocol,
                 "n_folds": len(splits),
-                "group_by": "molecule" if protocol == "grouped" else None,
+                "group_by": split_group_by(protocol),
                 "fractions": cfg.split_fractions,
             },
             folds=folds,
