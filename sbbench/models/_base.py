@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from typing import Any, ClassVar
 
 import torch
@@ -174,6 +175,17 @@ class VectorModel(nn.Module):
         """
         param = next(self.parameters(), None)
         return torch.zeros((), dtype=param.dtype if param is not None else torch.float32)
+
+    def report(self, out_dir: str | os.PathLike) -> str | None:
+        """What the trained model says about itself, for the log of a run (None: nothing).
+
+        The harness (:func:`sbbench.training.run_experiment`) calls it once, on the
+        model of the first (seed, fold) after training, with the run's folder; a model
+        may write figures there. The default says nothing; ``relaxed_e3nn`` describes
+        its learned relaxed weights and plots them (``theta.png``). The harness treats
+        every model alike: model-specific reports belong here, not in the harness.
+        """
+        return None
 
     def forward(self, data: Any) -> Tensor:
         """Predict ``(N, 3k)`` per-atom vectors for a PyG batch (or ``Data``)."""

@@ -427,6 +427,20 @@ class RelaxedE3NN(VectorModel):
             total = total + conv.theta.pow(2).sum() - conv.theta[sl].pow(2).sum()
         return self.theta_l2 * total
 
+    def report(self, out_dir: str | os.PathLike) -> str:
+        """What the relaxed weights say (:func:`describe`), plotted to ``theta.png``.
+
+        The relaxed-E(3) paper reads its weights as spherical signals (its Fig. 1) to see
+        which symmetry-breaking irreps a model learned; the harness asks the first
+        (seed, fold).
+        """
+        from sbbench._io import atomic_path
+
+        path = os.path.join(out_dir, "theta.png")
+        with atomic_path(path) as tmp:  # describe's own temporary file would leave it 0600
+            text = describe(self.relaxed_weights(), plot=tmp)
+        return f"relaxed weights (first seed/fold; figure theta.png):\n{text}"
+
 
 # --------------------------------------------------------------------------- interpretation
 

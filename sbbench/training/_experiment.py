@@ -14,6 +14,13 @@ measured equivariance error. Everything lands in ``out_dir``:
 ``curves.png``     train loss and validation SBMSE per fold
 ``arrows.png``     predicted vs true vectors on one test molecule (3D)
 
+``theta.png``      what the model reports on itself, if it does
+                   (:meth:`sbbench.models.VectorModel.report`; relaxed_e3nn's weights)
+
+The steps, each a function: :func:`prepare_run` (validate, build the data, split),
+:func:`train_folds` (:func:`train_one_fold`, :func:`evaluate_fold` per (seed, fold)),
+:func:`assemble_results`, :func:`write_outputs`; :func:`run_experiment` runs them.
+
 Ctrl-C stops after cleaning up: finished folds are kept and written.
 """
 
@@ -37,7 +44,20 @@ from .._vocabulary import split_group_by
 from ._config import RunConfig
 from ._loop import SCORES, evaluate, train_fold
 
-__all__ = ["run_experiment", "default_out_dir", "RunOutcome", "check_run"]
+__all__ = [
+    "run_experiment",
+    "default_out_dir",
+    "RunOutcome",
+    "check_run",
+    "RunPlan",
+    "TrainedFolds",
+    "prepare_run",
+    "train_folds",
+    "train_one_fold",
+    "evaluate_fold",
+    "assemble_results",
+    "write_outputs",
+]
 
 log = logging.getLogger("sbbench.run")
 
@@ -113,28 +133,54 @@ def _setup_logging(out_dir: Path) -> logging.Handler:
     return handler
 
 
-def run_experiment(
-    cfg: RunConfig,
-    out_dir: str | Path | None = None,
-    *,
-    quiet: bool = False,
-    command: str | None = None,
-) -> RunOutcome:
-    """Run the k-fold cross-validation of ``cfg`` and write its outputs to ``out_dir``."""
-    from torch_geometric.loader import DataLoader
+@dataclasses.dataclass
+class RunPlan:
+    """What :func:`prepare_run` resolved: everything a run needs before it trains.
 
+    ``dataset`` (built with the config's options and task), ``hparams`` (every model
+    hyperparameter, :func:`_model_hparams`), the split ``protocol`` and its ``splits``
+    (``(train, val, test)`` index arrays per fold), and the model's ``n_params`` and
+    ``symmetry_class`` (from a probe built with ``hparams``).
+    """
+
+    cfg: RunConfig
+    dataset: Any
+    hparams: dict[str, Any]
+    protocol: str
+    splits: list[tuple[Any, Any, Any]]
+    n_params: int
+    symmetry_class: str
+
+
+@dataclasses.dataclass
+class TrainedFolds:
+    """What :func:`train_folds` returns: one record per finished (seed, fold) run.
+
+    ``folds``: the results-file fold records (scores, split ids, test predictions);
+    ``curves``: per run the :class:`~sbbench.training._loop.FoldResult` as a dict, for
+    ``curves.png``; ``interrupted``: Ctrl-C stopped the loop early; ``train_time_s``:
+    wall time of the loop.
+    """
+
+    folds: list[dict[str, Any]]
+    curves: list[dict[str, Any]]
+    interrupted: bool
+    train_time_s: float
+
+
+def prepare_run(cfg: RunConfig) -> RunPlan:
+    """Step 1, resolve and validate: check ``cfg`` (:func:`check_run`), set the torch
+    threads, build the dataset, fill in the model's hyperparameters, make the splits and
+    measure the model. A dataset, split or hyperparameter that does not work fails here,
+    before any file is written."""
     from sbbench.datasets import kfold
     from sbbench.datasets._splits import resolve_protocol
-    from sbbench.leaderboard import dataset_sha256, geometry_hash, make_results, write_results
     from sbbench.models import build
-    from sbbench.testing import equivariance_error
 
     check_run(cfg)
     # Default: torch's own setting (which honours OMP_NUM_THREADS), capped at 2. More
     # threads than free cores make the small per-molecule ops spin and thrash.
     torch.set_num_threads(cfg.threads or max(1, min(2, torch.get_num_threads())))
-    # data, splits and model first: a dataset, split or hyperparameter that does not work
-    # fails here, before the output folder exists
     dataset = _load_dataset(cfg)
     hparams = _model_hparams(cfg, dataset[0])
     protocol = resolve_protocol(dataset, cfg.split)
@@ -143,135 +189,213 @@ def run_experiment(
     )
     probe = build(cfg.model, **hparams)
     n_params = sum(p.numel() for p in probe.parameters() if p.requires_grad)
-    symmetry_class = getattr(probe, "symmetry_class", "unknown")
-    del probe
+    return RunPlan(
+        cfg=cfg,
+        dataset=dataset,
+        hparams=hparams,
+        protocol=protocol,
+        splits=splits,
+        n_params=n_params,
+        symmetry_class=getattr(probe, "symmetry_class", "unknown"),
+    )
 
+
+def train_folds(plan: RunPlan, out: Path, *, quiet: bool = False) -> TrainedFolds:
+    """Step 2, train: every (seed, fold) of ``plan`` in turn (:func:`train_one_fold`),
+    with a progress bar unless ``quiet``. The model of the first run reports on itself
+    (:meth:`sbbench.models.VectorModel.report`). Ctrl-C stops after the current run:
+    the finished ones are returned."""
+    cfg = plan.cfg
+    runs = [(seed, f) for seed in cfg.seeds for f in range(len(plan.splits))]
+    bar = _progress(len(runs) * cfg.epochs, quiet)
+    trained = TrainedFolds(folds=[], curves=[], interrupted=False, train_time_s=0.0)
+    start = time.perf_counter()
+    try:
+        for seed, f in runs:
+            fold, curve = train_one_fold(plan, seed, f, out, bar, report=not trained.folds)
+            trained.folds.append(fold)
+            trained.curves.append(curve)
+    except KeyboardInterrupt:
+        trained.interrupted = True
+        log.warning("interrupted after %d finished fold(s)", len(trained.folds))
+    finally:
+        bar.close()
+    trained.train_time_s = time.perf_counter() - start
+    return trained
+
+
+def train_one_fold(
+    plan: RunPlan, seed: int, f: int, out: Path, bar: Any, *, report: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One (seed, fold): build the model with the seed, train it on the fold's training
+    part (best validation SBMSE epoch), evaluate it (:func:`evaluate_fold`) and save its
+    weights to ``out/checkpoints/seed<seed>_fold<f>.pt``; with ``report``, log what the
+    trained model says about itself (:meth:`sbbench.models.VectorModel.report`, which
+    may write a figure to ``out``). Returns the results-file fold record and the
+    training curve."""
+    from torch_geometric.loader import DataLoader
+
+    from sbbench.models import build
+
+    cfg, dataset = plan.cfg, plan.dataset
+    train_idx, val_idx, test_idx = (torch.as_tensor(s) for s in plan.splits[f])
+    torch.manual_seed(_fold_seed(seed, f))
+    model = build(cfg.model, **plan.hparams).to(cfg.device)
+    gen = torch.Generator().manual_seed(_fold_seed(seed, f))
+    loader = DataLoader(dataset[train_idx], batch_size=cfg.batch_size, shuffle=True, generator=gen)
+    val_loader = DataLoader(dataset[val_idx], batch_size=cfg.batch_size)
+
+    def on_epoch(epoch, train_loss, val):
+        bar.set_postfix(
+            seed=seed, fold=f, loss=f"{train_loss:.4g}", val_sbmse=f"{val['sbmse']:.4g}"
+        )
+        bar.update(1)
+
+    fit = train_fold(model, loader, val_loader, cfg, on_epoch=on_epoch)
+    test, eq = evaluate_fold(model, plan, test_idx)
+    with atomic_path(out / "checkpoints" / f"seed{seed}_fold{f}.pt") as tmp:
+        torch.save(model.state_dict(), tmp)
+    note = model.report(out) if report else None
+    if note:
+        log.info("%s", note)
+    ids = lambda idx: [int(i) for i in idx]  # noqa: E731
+    fold = {
+        "fold": f,
+        "seed": seed,
+        "val": {k: fit.best_val[k] for k in SCORES},
+        "test": {k: test[k] for k in (*SCORES, "collapsed")},
+        "best_epoch": fit.best_epoch,
+        "epochs": cfg.epochs,
+        "train_time_s": fit.train_time_s,
+        "equivariance_error": eq,
+        "split": {"train": ids(train_idx), "val": ids(val_idx), "test": ids(test_idx)},
+        "predictions": test["predictions"],
+    }
+    log.info(
+        "seed %d fold %d: best epoch %d, val SBMSE %.5g, test SBMSE %.5g, "
+        "test CD %.5g, test SBCD %.5g, collapsed %d/%d, equivariance error %s",
+        seed,
+        f,
+        fit.best_epoch,
+        fit.best_val["sbmse"],
+        test["sbmse"],
+        test["cd"],
+        test["sbcd"],
+        test["collapsed"],
+        test["n"],
+        eq,
+    )
+    curve = {"label": f"seed {seed} fold {f}", **dataclasses.asdict(fit)}
+    return fold, curve
+
+
+def evaluate_fold(model: Any, plan: RunPlan, test_idx: Any) -> tuple[dict[str, Any], float | None]:
+    """Step 3, evaluate: every score of :data:`~sbbench.training._loop.SCORES` on the
+    fold's test part, with the predictions (:func:`~sbbench.training._loop.evaluate`),
+    and the model's measured equivariance error on (up to 64) test samples."""
+    from torch_geometric.loader import DataLoader
+
+    from sbbench.testing import equivariance_error
+
+    samples = plan.dataset[test_idx]
+    test = evaluate(
+        model, DataLoader(samples, batch_size=plan.cfg.batch_size), keep_predictions=True
+    )
+    return test, _equivariance(model, samples, plan.cfg, equivariance_error)
+
+
+def assemble_results(plan: RunPlan, trained: TrainedFolds, command: str) -> dict[str, Any]:
+    """Step 4, results: the validated ``results.json`` dict of the finished folds
+    (:func:`sbbench.leaderboard.make_results`): the dataset's identity (name, version,
+    sha256, options), the run's identity and hyperparameters, the split, the folds and
+    the per-sample metadata of the leak checks."""
+    from sbbench.leaderboard import dataset_sha256, geometry_hash, make_results
+
+    cfg, dataset = plan.cfg, plan.dataset
+    samples = [
+        {
+            "id": int(d.idx),
+            "mol_id": int(d.mol_id) if getattr(d, "mol_id", None) is not None else None,
+            "geometry_hash": geometry_hash(d.z, d.pos),
+        }
+        for d in dataset
+    ]
+    return make_results(
+        dataset={
+            "name": cfg.dataset,
+            "version": str(getattr(dataset, "version", "unknown")),
+            "sha256": dataset_sha256(dataset),
+            "options": dict(getattr(dataset, "options", cfg.dataset_options)),
+        },
+        task=cfg.task or "default",
+        model=cfg.model,
+        symmetry_class=plan.symmetry_class,
+        loss=cfg.loss,
+        hyperparameters={"model": plan.hparams, "training": _training_hparams(cfg)},
+        hparam_selection=cfg.hparam_selection,
+        n_params=plan.n_params,
+        split={
+            "protocol": plan.protocol,
+            "n_folds": len(plan.splits),
+            "group_by": split_group_by(plan.protocol),
+            "fractions": cfg.split_fractions,
+        },
+        folds=trained.folds,
+        train_time_s=trained.train_time_s,
+        command=command,
+        loss_chamfer=cfg.chamfer.to_dict() if cfg.loss in ("cd", "sbcd") else None,
+        samples=samples,
+        device=cfg.device,
+    )
+
+
+def write_outputs(out: Path, plan: RunPlan, trained: TrainedFolds, results: dict) -> None:
+    """Step 5, write: ``results.json`` and the figures (``curves.png``, ``arrows.png``)."""
+    from sbbench.leaderboard import write_results
+
+    write_results(out / "results.json", results)
+    _plots(out, trained.curves, trained.folds, plan.dataset)
+
+
+def run_experiment(
+    cfg: RunConfig,
+    out_dir: str | Path | None = None,
+    *,
+    quiet: bool = False,
+    command: str | None = None,
+) -> RunOutcome:
+    """Run the k-fold cross-validation of ``cfg`` and write its outputs to ``out_dir``.
+
+    The steps: :func:`prepare_run` (validate, data, splits; nothing written yet), then
+    in ``out_dir`` ``config.yaml`` and ``run.log``, :func:`train_folds` (which trains and
+    evaluates every (seed, fold): :func:`train_one_fold`, :func:`evaluate_fold`),
+    :func:`assemble_results` and :func:`write_outputs`. A folder this call created is
+    removed again if no fold finished.
+    """
+    plan = prepare_run(cfg)
     out = Path(out_dir) if out_dir is not None else default_out_dir(cfg)
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     (out / "checkpoints").mkdir(exist_ok=True)
     handler = _setup_logging(out)
-    folds: list[dict[str, Any]] = []
+    trained: TrainedFolds | None = None
     try:
         atomic_write_text(out / "config.yaml", yaml.safe_dump(cfg.to_dict(), sort_keys=False))
         log.info(
-            "dataset %s: %d samples; model %s %s", cfg.dataset, len(dataset), cfg.model, hparams
+            "dataset %s: %d samples; model %s %s",
+            cfg.dataset,
+            len(plan.dataset),
+            cfg.model,
+            plan.hparams,
         )
-        runs = [(seed, f) for seed in cfg.seeds for f in range(len(splits))]
-        bar = _progress(len(runs) * cfg.epochs, quiet)
-        curves: list[dict[str, Any]] = []
-        interrupted = False
-        start = time.perf_counter()
-        try:
-            for seed, f in runs:
-                train_idx, val_idx, test_idx = (torch.as_tensor(s) for s in splits[f])
-                torch.manual_seed(_fold_seed(seed, f))
-                model = build(cfg.model, **hparams).to(cfg.device)
-                gen = torch.Generator().manual_seed(_fold_seed(seed, f))
-                loader = DataLoader(
-                    dataset[train_idx], batch_size=cfg.batch_size, shuffle=True, generator=gen
-                )
-                val_loader = DataLoader(dataset[val_idx], batch_size=cfg.batch_size)
-                test_loader = DataLoader(dataset[test_idx], batch_size=cfg.batch_size)
-
-                def on_epoch(epoch, train_loss, val, seed=seed, f=f):
-                    bar.set_postfix(
-                        seed=seed,
-                        fold=f,
-                        loss=f"{train_loss:.4g}",
-                        val_sbmse=f"{val['sbmse']:.4g}",
-                    )
-                    bar.update(1)
-
-                fit = train_fold(model, loader, val_loader, cfg, on_epoch=on_epoch)
-                test = evaluate(model, test_loader, keep_predictions=True)
-                eq = _equivariance(model, dataset[test_idx], cfg, equivariance_error)
-                with atomic_path(out / "checkpoints" / f"seed{seed}_fold{f}.pt") as tmp:
-                    torch.save(model.state_dict(), tmp)
-                if not folds:
-                    _relaxed_weights_report(model, out / "theta.png")
-                ids = lambda idx: [int(i) for i in idx]  # noqa: E731
-                folds.append(
-                    {
-                        "fold": f,
-                        "seed": seed,
-                        "val": {k: fit.best_val[k] for k in SCORES},
-                        "test": {k: test[k] for k in (*SCORES, "collapsed")},
-                        "best_epoch": fit.best_epoch,
-                        "epochs": cfg.epochs,
-                        "train_time_s": fit.train_time_s,
-                        "equivariance_error": eq,
-                        "split": {
-                            "train": ids(train_idx),
-                            "val": ids(val_idx),
-                            "test": ids(test_idx),
-                        },
-                        "predictions": test["predictions"],
-                    }
-                )
-                curves.append({"label": f"seed {seed} fold {f}", **dataclasses.asdict(fit)})
-                log.info(
-                    "seed %d fold %d: best epoch %d, val SBMSE %.5g, test SBMSE %.5g, "
-                    "test CD %.5g, test SBCD %.5g, collapsed %d/%d, equivariance error %s",
-                    seed,
-                    f,
-                    fit.best_epoch,
-                    fit.best_val["sbmse"],
-                    test["sbmse"],
-                    test["cd"],
-                    test["sbcd"],
-                    test["collapsed"],
-                    test["n"],
-                    eq,
-                )
-        except KeyboardInterrupt:
-            interrupted = True
-            log.warning("interrupted after %d finished fold(s)", len(folds))
-        finally:
-            bar.close()
-        if not folds:
-            raise KeyboardInterrupt if interrupted else RuntimeError("no fold finished")
-
-        samples = [
-            {
-                "id": int(d.idx),
-                "mol_id": int(d.mol_id) if getattr(d, "mol_id", None) is not None else None,
-                "geometry_hash": geometry_hash(d.z, d.pos),
-            }
-            for d in dataset
-        ]
-        results = make_results(
-            dataset={
-                "name": cfg.dataset,
-                "version": str(getattr(dataset, "version", "unknown")),
-                "sha256": dataset_sha256(dataset),
-                "options": dict(getattr(dataset, "options", cfg.dataset_options)),
-            },
-            task=cfg.task or "default",
-            model=cfg.model,
-            symmetry_class=symmetry_class,
-            loss=cfg.loss,
-            hyperparameters={"model": hparams, "training": _training_hparams(cfg)},
-            hparam_selection=cfg.hparam_selection,
-            n_params=n_params,
-            split={
-                "protocol": protocol,
-                "n_folds": len(splits),
-                "group_by": split_group_by(protocol),
-                "fractions": cfg.split_fractions,
-            },
-            folds=folds,
-            train_time_s=time.perf_counter() - start,
-            command=command or _reproduce_command(cfg),
-            loss_chamfer=cfg.loss_chamfer if cfg.loss in ("cd", "sbcd") else None,
-            samples=samples,
-            device=cfg.device,
-        )
-        write_results(out / "results.json", results)
-        _plots(out, curves, folds, dataset)
-        return RunOutcome(results=results, out_dir=out, interrupted=interrupted)
+        trained = train_folds(plan, out, quiet=quiet)
+        if not trained.folds:
+            raise KeyboardInterrupt if trained.interrupted else RuntimeError("no fold finished")
+        results = assemble_results(plan, trained, command or _reproduce_command(cfg))
+        write_outputs(out, plan, trained, results)
+        return RunOutcome(results=results, out_dir=out, interrupted=trained.interrupted)
     except BaseException:
-        if created and not folds:  # nothing worth keeping: leave no half-made folder
+        if created and not (trained and trained.folds):  # leave no half-made folder
             log.removeHandler(handler)
             handler.close()
             shutil.rmtree(out, ignore_errors=True)
@@ -323,21 +447,6 @@ def _progress(total: int, quiet: bool):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="epoch", dynamic_ncols=True, file=sys.stderr)
-
-
-def _relaxed_weights_report(model, path: Path) -> None:
-    """For models with learned relaxed weights (relaxed_e3nn): log what they say, plot them.
-
-    The relaxed-E(3) paper reads its weights as spherical signals (its Fig. 1) to see
-    which symmetry-breaking irreps a model learned; the first (seed, fold) is shown.
-    """
-    if not hasattr(model, "relaxed_weights"):
-        return
-    from sbbench.models.relaxed_e3nn import describe
-
-    with atomic_path(path) as tmp:  # describe's own temporary file would leave it 0600
-        report = describe(model.relaxed_weights(), plot=tmp)
-    log.info("relaxed weights (first seed/fold; figure %s):\n%s", path.name, report)
 
 
 def _plots(out: Path, curves: list[dict[str, Any]], folds: list[dict[str, Any]], dataset) -> None:
