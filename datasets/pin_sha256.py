@@ -1,4 +1,4 @@
-"""Pin the sha256 of every shipped dataset and task: writes ``sbbench/leaderboard/_pins.py``.
+"""Pin the sha256 of every shipped dataset and task: writes ``sbbench/results/_pins.py``.
 
 Run after bumping a dataset's ``version`` (its ``build`` changed), from the repository
 root: ``python datasets/pin_sha256.py``. The leaderboard accepts a result only on data
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET = ROOT / "sbbench" / "leaderboard" / "_pins.py"
+TARGET = ROOT / "sbbench" / "results" / "_pins.py"
 
 #: (dataset, load options) pinned; each is expanded over the dataset class's tasks.
 SHIPPED = {
@@ -35,9 +35,9 @@ SHIPPED = {
 
 def compute() -> dict[str, dict[str, dict[str, str]]]:
     from sbbench.datasets import get_class, load
-    from sbbench.leaderboard import dataset_sha256
-    from sbbench.leaderboard._pins import PINS
-    from sbbench.leaderboard._versions import options_key
+    from sbbench.results import dataset_sha256
+    from sbbench.results._pins import PINS
+    from sbbench.results._versions import options_key
 
     pins: dict[str, dict[str, dict[str, str]]] = {}
     for name, variants in SHIPPED.items():

@@ -23,15 +23,23 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PINS_FILE = "sbbench/leaderboard/_pins.py"
+PINS_FILE = "sbbench/results/_pins.py"
+#: where the pins were before sbbench.results existed (issue 18 item 14)
+OLD_PINS_FILE = "sbbench/leaderboard/_pins.py"
 
 
 def _pins_at(rev: str) -> dict:
-    text = subprocess.run(
-        ["git", "show", f"{rev}:{PINS_FILE}"], cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout
+    for path in (PINS_FILE, OLD_PINS_FILE):
+        shown = subprocess.run(
+            ["git", "show", f"{rev}:{path}"], cwd=ROOT, capture_output=True, text=True
+        )
+        if shown.returncode == 0:
+            break
+    else:
+        raise SystemExit(f"{rev}: neither {PINS_FILE} nor {OLD_PINS_FILE} exists there")
+    text = shown.stdout
     scope: dict = {}
-    exec(compile(text, f"{rev}:{PINS_FILE}", "exec"), scope)  # a generated literal
+    exec(compile(text, f"{rev}:{path}", "exec"), scope)  # a generated literal
     return scope["PINS"]
 
 
@@ -52,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from sbbench._io import atomic_write_text
-    from sbbench.leaderboard._pins import PINS
+    from sbbench.results._pins import PINS
 
     table = mapping(_pins_at(args.rev), PINS)
     for csv_file in sorted((ROOT / "leaderboards").glob("*.csv")):

@@ -1,9 +1,9 @@
-"""Results files and leaderboards: what ``sbbench run`` writes and ``sbbench submit`` reads.
+"""Leaderboards: what ``sbbench submit`` adds a results file to, ranked.
 
-* ``results.json`` (:func:`make_results`, :func:`write_results`, :func:`load_results`,
-  :func:`validate_results`): one run with its test predictions and a content hash, so
-  every score can be recomputed with :mod:`sbbench.metrics`. Schema:
-  :data:`RESULTS_SCHEMA` (also ``leaderboards/results.schema.json``).
+* ``results.json`` lives in :mod:`sbbench.results` (:func:`make_results`,
+  :func:`write_results`, :func:`load_results`, :func:`validate_results`, ...); the names
+  that were public here are re-exported, so ``from sbbench.leaderboard import ...`` keeps
+  working. The leaderboard reaches the datasets only through :mod:`sbbench.results`.
 * ``leaderboards/<dataset>.csv`` (:func:`submit`, :func:`read_leaderboard`,
   :func:`rank_rows`): one row per accepted submission. Schema: :data:`ROW_SCHEMA`
   (also ``leaderboards/schema.json``).
@@ -12,6 +12,27 @@
   where a submitted row ranks (:func:`submission_rank`: what ``sbbench submit`` says).
 """
 
+from ..results import (
+    ATOL,
+    DATASET_VERSIONS,
+    DEFAULT_METRIC,
+    FORMAT_VERSION,
+    PAPER_METRIC,
+    RESULTS_SCHEMA,
+    RTOL,
+    SCORES,
+    check_dataset_version,
+    content_hash,
+    dataset_sha256,
+    geometry_hash,
+    known_dataset_versions,
+    load_results,
+    make_results,
+    overlap_warnings,
+    recompute_scores,
+    validate_results,
+    write_results,
+)
 from ._board import (
     GROUP_COLUMNS,
     RANK_COLUMN,
@@ -28,25 +49,8 @@ from ._board import (
     submit,
 )
 from ._discover import available_boards, format_boards, read_boards, select_boards
-from ._results import (
-    ATOL,
-    DEFAULT_METRIC,
-    PAPER_METRIC,
-    RTOL,
-    SCORES,
-    content_hash,
-    dataset_sha256,
-    geometry_hash,
-    load_results,
-    make_results,
-    overlap_warnings,
-    recompute_scores,
-    validate_results,
-    write_results,
-)
-from ._schema import FORMAT_VERSION, RESULTS_SCHEMA, ROW_SCHEMA, row_columns, write_schema_files
+from ._schema import ROW_SCHEMA, row_columns, write_schema_files
 from ._standing import submission_rank
-from ._versions import DATASET_VERSIONS, check_dataset_version, known_dataset_versions
 
 __all__ = [
     "GROUP_COLUMNS",

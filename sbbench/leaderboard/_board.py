@@ -26,9 +26,15 @@ from filelock import FileLock, Timeout
 
 from .._io import atomic_write_bytes
 from .._vocabulary import ChamferConvention
-from ._results import SCORES, load_results, validate_results
-from ._schema import ROW_SCHEMA, check, row_columns
-from ._versions import check_dataset_version
+from ..results import (
+    SCORES,
+    check_dataset_version,
+    check_predictions,
+    load_results,
+    validate_results,
+)
+from ..results._schema import check
+from ._schema import ROW_SCHEMA, row_columns
 
 __all__ = [
     "SubmissionRejected",
@@ -251,7 +257,7 @@ def submit(
         warnings = validate_results(results)  # includes the dataset version and sha256
         ds = results["dataset"]
         check_dataset_version(ds["name"], ds["version"], ds["sha256"], ds.get("options"))
-        _check_predictions(results)
+        check_predictions(results)
         row = row_from_results(results)
     except ValueError as exc:
         raise SubmissionRejected(str(exc)) from None
@@ -282,21 +288,6 @@ def submit(
             f"{path}: could not lock {lock.lock_file} in {_LOCK_TIMEOUT_S:g} s"
         ) from None
     return Submission(row=row, path=path, warnings=warnings)
-
-
-def _check_predictions(results: Mapping[str, Any]) -> None:
-    """Check the stored predictions against the dataset they name (skipped for a version
-    pinned as 'any content' or a name the registry does not know: there are no data the
-    current code can build)."""
-    from sbbench.datasets import load, names
-
-    from ._results import check_against_dataset
-    from ._versions import known_dataset_versions
-
-    ds = results["dataset"]
-    if ds["name"] not in names() or known_dataset_versions(ds["name"])[ds["version"]] is None:
-        return
-    check_against_dataset(results, load(ds["name"], **dict(ds.get("options") or {})))
 
 
 def _sig(x: float) -> float:

@@ -101,11 +101,11 @@ def row_status(row: Mapping[str, Any]) -> tuple[bool, str]:
 
     A row is current if its dataset version is accepted with any content (``None`` in
     :data:`~sbbench.leaderboard.DATASET_VERSIONS`), or its ``dataset_sha256`` is a pin of
-    that version whose options have the row's task (``sbbench/leaderboard/_pins.py``).
+    that version whose options have the row's task (``sbbench/results/_pins.py``).
     A version without pins counts as current if the sha256 is that of the data the
     current code builds with the default options of the task. ``reason`` says why not.
     """
-    from ._versions import DATASET_VERSIONS
+    from ..results import DATASET_VERSIONS
 
     name, version, sha = row["dataset"], str(row["dataset_version"]), row["dataset_sha256"]
     versions = DATASET_VERSIONS.get(name)
@@ -135,12 +135,9 @@ def row_status(row: Mapping[str, Any]) -> tuple[bool, str]:
 
 @functools.cache
 def _current_version(name: str) -> str | None:
-    try:
-        from sbbench.datasets import get_class
+    from ..results import current_version
 
-        return str(get_class(name).version)
-    except (ValueError, ImportError):
-        return None
+    return current_version(name)
 
 
 def _load_name(dataset: str, task: str) -> str:
@@ -156,15 +153,14 @@ def equivariant_floor(dataset: str, task: str) -> tuple[float, str] | None:
     sha256 says which data it is the floor of; the floor is rounded to 6 significant
     digits. None if the dataset cannot be loaded (e.g. it is not a registered dataset).
     """
+    from sbbench.curie import curie_check
+
+    from ..results import dataset_sha256, load_named
+
     try:
-        from sbbench.curie import curie_check
-        from sbbench.datasets import load
-
-        from ._results import dataset_sha256
-
-        ds = load(_load_name(dataset, task))
+        ds = load_named(_load_name(dataset, task))
         floor = float(curie_check(ds).floor_sbmse)
-    except (ValueError, OSError, ImportError, KeyError, TypeError, RuntimeError):
+    except (ValueError, OSError, KeyError, TypeError, RuntimeError):
         return None
     # 6 significant digits: the page must not change with the last bits of the arithmetic
     return float(f"{floor:.6g}"), dataset_sha256(ds)
@@ -745,12 +741,9 @@ _JS = """
 
 
 def _task_order(dataset: str, tasks: Sequence[str]) -> list[str]:
-    try:
-        from sbbench.datasets import get_class
+    from ..results import dataset_tasks
 
-        known = [str(t) for t in get_class(dataset).tasks]
-    except (ValueError, ImportError):
-        known = []
+    known = dataset_tasks(dataset)
     seen = list(dict.fromkeys(tasks))
     return [t for t in known if t in seen] + [t for t in seen if t not in known]
 

@@ -7,7 +7,7 @@ with the best validation SBMSE, and score the test part with every score of
 the paper conventions), the number of collapsed predictions and the model's
 measured equivariance error. Everything lands in ``out_dir``:
 
-``results.json``   the schema of :mod:`sbbench.leaderboard` incl. test predictions
+``results.json``   the schema of :mod:`sbbench.results` incl. test predictions
 ``config.yaml``    the resolved :class:`RunConfig`
 ``run.log``        a log of the run
 ``checkpoints/``   the selected weights of every (seed, fold)
@@ -306,10 +306,10 @@ def evaluate_fold(model: Any, plan: RunPlan, test_idx: Any) -> tuple[dict[str, A
 
 def assemble_results(plan: RunPlan, trained: TrainedFolds, command: str) -> dict[str, Any]:
     """Step 4, results: the validated ``results.json`` dict of the finished folds
-    (:func:`sbbench.leaderboard.make_results`): the dataset's identity (name, version,
+    (:func:`sbbench.results.make_results`): the dataset's identity (name, version,
     sha256, options), the run's identity and hyperparameters, the split, the folds and
     the per-sample metadata of the leak checks."""
-    from sbbench.leaderboard import dataset_sha256, geometry_hash, make_results
+    from sbbench.results import dataset_sha256, geometry_hash, make_results
 
     cfg, dataset = plan.cfg, plan.dataset
     samples = [
@@ -351,7 +351,7 @@ def assemble_results(plan: RunPlan, trained: TrainedFolds, command: str) -> dict
 
 def write_outputs(out: Path, plan: RunPlan, trained: TrainedFolds, results: dict) -> None:
     """Step 5, write: ``results.json`` and the figures (``curves.png``, ``arrows.png``)."""
-    from sbbench.leaderboard import write_results
+    from sbbench.results import write_results
 
     write_results(out / "results.json", results)
     _plots(out, trained.curves, trained.folds, plan.dataset)

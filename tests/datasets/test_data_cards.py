@@ -62,8 +62,8 @@ def test_h2o_card_numbers():
 
 def test_h2o_card_states_the_direction_target_pins_and_floors(sb_root):
     from sbbench.curie import curie_check
-    from sbbench.leaderboard._pins import PINS
-    from sbbench.leaderboard._versions import options_key
+    from sbbench.results._pins import PINS
+    from sbbench.results._versions import options_key
 
     text = card("h2o_modes")
     version = str(sd.get_class("h2o_modes").version)
@@ -89,8 +89,8 @@ VERSIONED = {
 def test_card_states_version_pin_and_sbmse_floor(name, sb_root):
     """The card's table row per task: the pinned sha256 prefix and the SBMSE floor."""
     from sbbench.curie import curie_check
-    from sbbench.leaderboard._pins import PINS
-    from sbbench.leaderboard._versions import options_key
+    from sbbench.results._pins import PINS
+    from sbbench.results._versions import options_key
 
     text = card(name)
     version = str(sd.get_class(name).version)

@@ -47,7 +47,7 @@ _PATTERN = np.array([[1.0, 0.3, 0.0], [-0.2, 0.9, 0.2], [0.1, -0.7, -0.5], [0.8,
 
 def register_toy(monkeypatch: pytest.MonkeyPatch) -> str:
     """Make dataset 'toy' version '1' known to the leaderboard (any content)."""
-    from sbbench.leaderboard import _versions
+    from sbbench.results import _versions
 
     monkeypatch.setitem(_versions.DATASET_VERSIONS, DATASET, {"1": None})
     return DATASET

@@ -88,7 +88,7 @@ def _tampered(results):
 
 def _hidden_collapse(results):
     """A collapsed prediction whose count was set to 0, summary and hash made consistent."""
-    from sbbench.leaderboard._results import _summary
+    from sbbench.results._results import _summary
 
     bad = copy.deepcopy(results)
     bad["folds"][0]["predictions"][0]["pred"] = [bad["folds"][0]["predictions"][0]["target"][0]] * 4
@@ -129,7 +129,7 @@ def test_unknown_dataset_is_rejected(tmp_path, runs):
 
 
 def test_pinned_sha256_is_enforced(tmp_path, monkeypatch, runs):
-    from sbbench.leaderboard import _versions
+    from sbbench.results import _versions
 
     path = tmp_path / "toy.csv"
     sha = runs[0]["dataset"]["sha256"]

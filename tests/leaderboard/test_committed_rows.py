@@ -6,7 +6,7 @@ Reads each ``leaderboards/*.csv`` of the checkout as plain CSV and checks every 
   (``read_leaderboard``, ``ROW_SCHEMA``) and, independently, ``jsonschema`` on the
   committed ``leaderboards/schema.json``; plus the bookkeeping the schema cannot
   express (file = dataset, seeds x folds = runs, unique submission ids);
-* against the pinned data (``sbbench/leaderboard/_pins.py``): the dataset version is
+* against the pinned data (``sbbench/results/_pins.py``): the dataset version is
   the current one and the sha256 is the pin of that version whose options agree with
   the row's task and with the dataset options its command sets;
 * its ``command``: parsed (never run) by the ``sbbench`` CLI's argument parser, and
@@ -25,7 +25,7 @@ import pytest
 from sbbench.cli import build_parser
 from sbbench.datasets import get_class, names
 from sbbench.leaderboard import ROW_SCHEMA, read_leaderboard, row_columns
-from sbbench.leaderboard._pins import PINS
+from sbbench.results._pins import PINS
 
 ROOT = Path(__file__).resolve().parents[2]
 BOARDS = ROOT / "leaderboards"

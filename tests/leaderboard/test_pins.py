@@ -1,4 +1,4 @@
-"""Pinned dataset sha256 (sbbench/leaderboard/_pins.py) and the stale-data check of submit.
+"""Pinned dataset sha256 (sbbench/results/_pins.py) and the stale-data check of submit.
 
 The pins must be the data the current code builds: these tests rebuild every pinned
 dataset and task from scratch (a fresh cache folder, so an old cache cannot hide a
@@ -21,14 +21,14 @@ from sbbench.datasets import get_class, load, names
 from sbbench.leaderboard import (
     DATASET_VERSIONS,
     SubmissionRejected,
-    _versions,
     check_dataset_version,
     dataset_sha256,
     read_leaderboard,
     submit,
 )
-from sbbench.leaderboard._pins import PINS
-from sbbench.leaderboard._versions import options_key
+from sbbench.results import _versions
+from sbbench.results._pins import PINS
+from sbbench.results._versions import options_key
 from tests.leaderboard._factory import build_results, dataset_entry, samples_of
 
 torch.set_num_threads(1)
@@ -97,7 +97,7 @@ def test_pins_file_is_what_the_generator_writes():
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     assert set(gen.SHIPPED) == set(names())
-    text = (ROOT / "sbbench/leaderboard/_pins.py").read_text(encoding="utf-8")
+    text = (ROOT / "sbbench/results/_pins.py").read_text(encoding="utf-8")
     assert gen.render(PINS) == text
 
 

@@ -22,8 +22,8 @@ from sbbench.leaderboard import (
     validate_results,
     write_results,
 )
-from sbbench.leaderboard._results import _summary
 from sbbench.metrics import chamfer, is_collapsed, sbcd, sbmse
+from sbbench.results._results import _summary
 from tests.leaderboard._factory import (
     C2V,
     CD,

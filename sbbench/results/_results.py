@@ -1,5 +1,8 @@
 """``results.json``: build, write, load, validate and recompute.
 
+Imported by the harness (which writes results files) and the leaderboard (which ranks
+them); it imports neither.
+
 A results file holds everything needed to trust a leaderboard row without rerunning the
 training: the per-fold scores, the test predictions together with their targets and the
 input symmetry group Sym(x) of every test sample (so CD and SBCD can be recomputed with

@@ -2,7 +2,7 @@
 
 A submission names its dataset by ``(name, version, sha256, options)``, where ``options``
 are the dataset's normalised options (``SBDataset.options``) and ``sha256`` is
-:func:`sbbench.leaderboard.dataset_sha256` of the data it was scored on. It is accepted
+:func:`sbbench.results.dataset_sha256` of the data it was scored on. It is accepted
 only if the data are the data the current code builds:
 
 * ``version`` is the current ``version`` of the dataset class registered in
@@ -18,6 +18,10 @@ only if the data are the data the current code builds:
 
 A row on other data can therefore never be ranked with the current ones: rows are also
 grouped by ``dataset_sha256`` (:func:`sbbench.leaderboard.group_key`).
+
+This is the one place above :mod:`sbbench.datasets` that asks its registry about the
+data a results file names (:func:`current_version`, :func:`dataset_tasks`,
+:func:`load_named`, :func:`check_predictions`); the leaderboard asks here.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ __all__ = [
     "options_key",
     "built_sha256",
     "with_defaults",
+    "current_version",
+    "dataset_tasks",
+    "load_named",
+    "check_predictions",
 ]
 
 
@@ -144,3 +152,45 @@ def check_dataset_version(
             f"{name} version {version} with options {key} (expected {expected}); the "
             "results were made on stale data: rerun them"
         )
+
+
+def current_version(name: str) -> str | None:
+    """The version the current code builds of dataset ``name`` (None: not registered)."""
+    from sbbench.datasets import get_class
+
+    try:
+        return str(get_class(name).version)
+    except ValueError:  # not a registered dataset
+        return None
+
+
+def dataset_tasks(name: str) -> list[str]:
+    """The tasks of dataset ``name`` in the dataset's own order ([] if not registered)."""
+    from sbbench.datasets import get_class
+
+    try:
+        return [str(t) for t in get_class(name).tasks]
+    except ValueError:  # not a registered dataset
+        return []
+
+
+def load_named(name: str, options: Mapping[str, Any] | None = None) -> Any:
+    """The dataset ``name`` (``"h2o_modes:asym"`` allowed) as the current code builds it."""
+    from sbbench.datasets import load
+
+    return load(name, **dict(options or {}))
+
+
+def check_predictions(results: Mapping[str, Any]) -> None:
+    """Check the stored predictions against the dataset they name
+    (:func:`~sbbench.results.check_against_dataset`); skipped for a version pinned as
+    'any content' or a name the registry does not know: there are no data the current
+    code can build."""
+    from sbbench.datasets import names
+
+    from ._results import check_against_dataset
+
+    ds = results["dataset"]
+    if ds["name"] not in names() or known_dataset_versions(ds["name"])[ds["version"]] is None:
+        return
+    check_against_dataset(results, load_named(ds["name"], ds.get("options")))
