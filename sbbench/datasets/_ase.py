@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from torch_geometric.data import InMemoryDataset
 
+from sbbench.errors import InputError, NotFound
+
 from ._base import make_sample
 from ._splits import SPLIT_PROTOCOLS
 
@@ -31,7 +33,7 @@ def to_ase(dataset: Iterable[Any], *, target: str = "y") -> list:
     from ase import Atoms
 
     if target in ("numbers", "positions", "node_vec", "node_attr"):
-        raise ValueError(f"target name {target!r} clashes with an array ASE/sbbench uses")
+        raise InputError(f"target name {target!r} clashes with an array ASE/sbbench uses")
     out = []
     for data in dataset:
         atoms = Atoms(numbers=data.z.numpy(), positions=data.pos.double().numpy())
@@ -63,15 +65,15 @@ class AseDataset(InMemoryDataset):
 def _frame_array(atoms: Any, key: str, frame: int, n: int, width: int | None) -> np.ndarray:
     if key not in atoms.arrays:
         avail = sorted(k for k in atoms.arrays if k not in ("numbers", "positions"))
-        raise ValueError(f"frame {frame}: atoms.arrays has no {key!r}; available: {avail}")
+        raise InputError(f"frame {frame}: atoms.arrays has no {key!r}; available: {avail}")
     arr = np.asarray(atoms.arrays[key], dtype=np.float64)
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[0] != n or (width is not None and arr.shape[1] != width):
         want = f"({n}, {width})" if width is not None else f"({n}, F)"
-        raise ValueError(f"frame {frame}: array {key!r} has shape {arr.shape}, expected {want}")
+        raise InputError(f"frame {frame}: array {key!r} has shape {arr.shape}, expected {want}")
     if not np.isfinite(arr).all():
-        raise ValueError(f"frame {frame}: array {key!r} contains NaN or inf")
+        raise InputError(f"frame {frame}: array {key!r} contains NaN or inf")
     return arr
 
 
@@ -115,33 +117,33 @@ def from_ase(
 
         path = os.fspath(atoms_list)
         if not os.path.isfile(path):
-            raise ValueError(f"no such file: {path}")
+            raise NotFound(f"no such file: {path}")
         atoms_list = ase.io.read(path, index=":")
     if isinstance(atoms_list, Atoms):
         atoms_list = [atoms_list]
     atoms_list = list(atoms_list)
     if not atoms_list:
-        raise ValueError("from_ase needs at least one frame")
+        raise InputError("from_ase needs at least one frame")
     if not (isinstance(tol, (int, float)) and tol > 0):
-        raise ValueError(f"tol must be a positive number (Å), got {tol!r}")
+        raise InputError(f"tol must be a positive number (Å), got {tol!r}")
     if protocol not in SPLIT_PROTOCOLS:
-        raise ValueError(f"protocol must be one of {', '.join(SPLIT_PROTOCOLS)}, got {protocol!r}")
+        raise InputError(f"protocol must be one of {', '.join(SPLIT_PROTOCOLS)}, got {protocol!r}")
     first = atoms_list[0] if isinstance(atoms_list[0], Atoms) else None
     use_vec = node_vec if first is not None and node_vec in first.arrays else None
     use_attr = node_attr if first is not None and node_attr in first.arrays else None
     samples = []
     for i, atoms in enumerate(atoms_list):
         if not isinstance(atoms, Atoms):
-            raise ValueError(f"frame {i}: expected ase.Atoms, got {type(atoms).__name__}")
+            raise InputError(f"frame {i}: expected ase.Atoms, got {type(atoms).__name__}")
         n = len(atoms)
         if n == 0:
-            raise ValueError(f"frame {i}: has no atoms")
+            raise InputError(f"frame {i}: has no atoms")
         pos = np.asarray(atoms.get_positions(), dtype=np.float64)
         if not np.isfinite(pos).all():
-            raise ValueError(f"frame {i}: positions contain NaN or inf")
+            raise InputError(f"frame {i}: positions contain NaN or inf")
         y = _frame_array(atoms, target, i, n, None)
         if y.shape[1] % 3:
-            raise ValueError(
+            raise InputError(
                 f"frame {i}: target {target!r} has {y.shape[1]} columns; need 3k (3-vectors)"
             )
         vec = _frame_array(atoms, use_vec, i, n, 3) if use_vec else None

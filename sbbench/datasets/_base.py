@@ -61,6 +61,8 @@ import numpy as np
 import torch
 from torch_geometric.data import Data, InMemoryDataset
 
+from sbbench.errors import InputError
+
 from .._io import atomic_path, atomic_write_bytes
 from .._vocabulary import SPLIT_PROTOCOLS
 
@@ -128,7 +130,7 @@ def verify_sha256(path: str | os.PathLike, expected: str | os.PathLike) -> None:
         exp = Path(expected).read_text().split()[0]
     got = sha256_file(path)
     if got != exp:
-        raise ValueError(
+        raise InputError(
             f"checksum mismatch for {path}: sha256 is {got}, expected {exp}; "
             "the file is corrupted or was modified"
         )
@@ -298,11 +300,11 @@ def _coerce(cls_name: str, key: str, value: Any, default: Any) -> Any:
         )
         value = float(value) if ok else value
         if ok and not np.isfinite(value):
-            raise ValueError(f"{cls_name}: option {key}={value!r} must be finite")
+            raise InputError(f"{cls_name}: option {key}={value!r} must be finite")
     else:
         ok = isinstance(value, type(default))
     if not ok:
-        raise ValueError(
+        raise InputError(
             f"{cls_name}: option {key!r} must be {type(default).__name__}, got {value!r}"
         )
     return value
@@ -396,14 +398,14 @@ class SBDataset(InMemoryDataset):
         unknown = sorted(set(options) - set(allowed))
         if unknown:
             valid = ", ".join(sorted(allowed)) or "(none)"
-            raise ValueError(f"{cls.name}: unknown option(s) {unknown}; valid options: {valid}")
+            raise InputError(f"{cls.name}: unknown option(s) {unknown}; valid options: {valid}")
         opts = {k: _coerce(cls.name, k, options.get(k, d), d) for k, d in allowed.items()}
         if cls.tasks and opts["task"] not in cls.tasks:
             import difflib
 
             close = difflib.get_close_matches(str(opts["task"]), cls.tasks, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(
+            raise InputError(
                 f"{cls.name}: unknown task {opts['task']!r}.{hint} "
                 f"Valid tasks: {', '.join(cls.tasks)}"
             )
@@ -417,7 +419,7 @@ class SBDataset(InMemoryDataset):
     @classmethod
     def _require(cls, opts: dict[str, Any], key: str, ok: bool, what: str) -> None:
         if not ok:
-            raise ValueError(f"{cls.name}: option {key}={opts[key]!r} must be {what}")
+            raise InputError(f"{cls.name}: option {key}={opts[key]!r} must be {what}")
 
     def _key(self) -> str:
         blob = json.dumps(

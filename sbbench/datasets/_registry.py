@@ -20,6 +20,8 @@ import difflib
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from sbbench.errors import InputError, NotFound
+
 if TYPE_CHECKING:
     from ._base import SBDataset
 
@@ -63,10 +65,10 @@ def names() -> list[str]:
 def split_name(spec: str) -> tuple[str, str | None]:
     """``"h2o_modes:asym"`` -> ``("h2o_modes", "asym")``; ``"square"`` -> ``("square", None)``."""
     if not isinstance(spec, str) or not spec:
-        raise ValueError(f"dataset name must be a non-empty string, got {spec!r}")
+        raise InputError(f"dataset name must be a non-empty string, got {spec!r}")
     name, sep, task = spec.partition(":")
     if sep and not task:
-        raise ValueError(f"empty task in dataset name {spec!r}; use 'name' or 'name:task'")
+        raise InputError(f"empty task in dataset name {spec!r}; use 'name' or 'name:task'")
     return name, (task if sep else None)
 
 
@@ -84,7 +86,7 @@ def get_class(name: str) -> type[SBDataset]:
         valid = names()
         close = difflib.get_close_matches(name, valid, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown dataset {name!r}.{hint} Valid names: {', '.join(valid)}")
+        raise NotFound(f"unknown dataset {name!r}.{hint} Valid names: {', '.join(valid)}")
     return _CLASSES[name]
 
 
@@ -118,7 +120,7 @@ def load(name: str, *, root: str | None = None, **options: Any) -> SBDataset:
     base, task = split_name(name)
     if task is not None:
         if "task" in options and options["task"] != task:
-            raise ValueError(
+            raise InputError(
                 f"conflicting tasks: {name!r} names task {task!r} but task={options['task']!r}"
             )
         options["task"] = task

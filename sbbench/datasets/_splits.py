@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from sbbench.errors import InputError
+
 from .._vocabulary import SPLIT_PROTOCOLS, SplitProtocol, check_split_protocol, split_group_by
 
 __all__ = ["kfold", "resolve_protocol", "SPLIT_PROTOCOLS"]
@@ -32,12 +34,12 @@ def resolve_protocol(dataset: Any, protocol: str | None = None) -> SplitProtocol
 
 def _group_ids(dataset: Any, group: str) -> np.ndarray:
     if group != "molecule":
-        raise ValueError(f"group must be None or 'molecule', got {group!r}")
+        raise InputError(f"group must be None or 'molecule', got {group!r}")
     ids = []
     for i in range(len(dataset)):
         mol = getattr(dataset[i], "mol_id", None)
         if mol is None:
-            raise ValueError(f"group='molecule' needs mol_id on every sample; sample {i} has none")
+            raise InputError(f"group='molecule' needs mol_id on every sample; sample {i} has none")
         ids.append(int(mol.reshape(-1)[0]))
     return np.asarray(ids, dtype=np.int64)
 
@@ -89,14 +91,14 @@ def kfold(
         are disjoint.
     """
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+        raise InputError(f"k must be a positive integer, got {k!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+        raise InputError(f"seed must be an integer, got {seed!r}")
     if protocol is None and group is not None:
         protocol = "grouped"
     protocol = resolve_protocol(dataset, protocol)
     if protocol == "random" and group is not None:
-        raise ValueError(f"protocol 'random' splits samples; group={group!r} needs 'grouped'")
+        raise InputError(f"protocol 'random' splits samples; group={group!r} needs 'grouped'")
     group = group or split_group_by(protocol)
     n = len(dataset)
     if n == 0:
@@ -105,7 +107,7 @@ def kfold(
         every = np.arange(n, dtype=np.int64)
         return [(every.copy(), every.copy(), every.copy()) for _ in range(k)]
     if k < 3 and fractions is None:
-        raise ValueError(f"protocol {protocol!r} needs k >= 3 (train, val and test parts), got {k}")
+        raise InputError(f"protocol {protocol!r} needs k >= 3 (train, val and test parts), got {k}")
     if group is None:
         items = np.arange(n, dtype=np.int64)
         member = items
@@ -114,7 +116,7 @@ def kfold(
         items = np.unique(member)
     if len(items) < k and fractions is None:
         what = "samples" if group is None else f"distinct {group} ids"
-        raise ValueError(f"cannot make {k} folds from {len(items)} {what}")
+        raise InputError(f"cannot make {k} folds from {len(items)} {what}")
     if fractions is not None:
         return _repeated_holdout(items, member, k, int(seed), fractions)
     perm = np.random.default_rng(int(seed)).permutation(items)
@@ -137,12 +139,12 @@ def _repeated_holdout(
     """k independent (train, val, test) splits of ``items`` with the given fractions."""
     f = np.asarray(fractions, dtype=np.float64)
     if f.shape != (3,) or (f < 0).any() or abs(f.sum() - 1) > 1e-6 or f[0] == 0 or f[2] == 0:
-        raise ValueError(f"fractions must be (train, val, test) >= 0 summing to 1, got {fractions}")
+        raise InputError(f"fractions must be (train, val, test) >= 0 summing to 1, got {fractions}")
     n = len(items)
     n_test = max(1, round(f[2] * n))
     n_val = round(f[1] * n)
     if n - n_test - n_val < 1:
-        raise ValueError(f"fractions {tuple(f)} leave no training items out of {n}")
+        raise InputError(f"fractions {tuple(f)} leave no training items out of {n}")
     folds = []
     for i in range(k):
         perm = np.random.default_rng(seed + i).permutation(items)

@@ -24,8 +24,11 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
+from sbbench.errors import InputError
+
 from .._io import atomic_write_bytes
 from .._vocabulary import ChamferConvention
+from ..errors import RejectedResult
 from ..results import (
     SCORES,
     check_dataset_version,
@@ -59,8 +62,12 @@ _LOCK_TIMEOUT_S = 120.0
 TIE_DIGITS = 4
 
 
-class SubmissionRejected(ValueError):
-    """A results file that may not enter a leaderboard (the message says why)."""
+class SubmissionRejected(RejectedResult):
+    """A results file that may not enter a leaderboard (the message says why).
+
+    A :class:`~sbbench.errors.RejectedResult` (exit 1 on the command line), and so still a
+    :class:`ValueError`.
+    """
 
 
 @dataclass
@@ -90,7 +97,7 @@ def default_leaderboard_dir() -> Path:
 def leaderboard_path(dataset: str, directory: str | os.PathLike | None = None) -> Path:
     """Path of the CSV of ``dataset`` in ``directory`` (default :func:`default_leaderboard_dir`)."""
     if not _NAME.match(dataset):
-        raise ValueError(f"dataset name {dataset!r} may not be used as a file name")
+        raise InputError(f"dataset name {dataset!r} may not be used as a file name")
     base = Path(directory) if directory is not None else default_leaderboard_dir()
     return base / f"{dataset}.csv"
 
@@ -173,7 +180,7 @@ def _parse_cell(text: str, schema: Mapping[str, Any], where: str) -> Any:
         if "number" in types:
             return float(text)
     except ValueError:
-        raise ValueError(f"{where}: {text!r} is not a number") from None
+        raise InputError(f"{where}: {text!r} is not a number") from None
     return text
 
 
@@ -184,7 +191,7 @@ def _parse(text: str, path: Path) -> list[dict[str, Any]]:
     except StopIteration:
         return []
     if header != row_columns():
-        raise ValueError(
+        raise InputError(
             f"{path}: columns {header} differ from leaderboards/schema.json {row_columns()}"
         )
     props = ROW_SCHEMA["properties"]
@@ -192,7 +199,7 @@ def _parse(text: str, path: Path) -> list[dict[str, Any]]:
     for line_no, cells in enumerate(reader, start=2):
         where = f"{path}, line {line_no}"
         if len(cells) != len(header):
-            raise ValueError(f"{where}: {len(cells)} cells, expected {len(header)}")
+            raise InputError(f"{where}: {len(cells)} cells, expected {len(header)}")
         row = {
             c: _parse_cell(v, props[c], f"{where}, column {c}")
             for c, v in zip(header, cells, strict=True)
@@ -200,7 +207,7 @@ def _parse(text: str, path: Path) -> list[dict[str, Any]]:
         try:
             check(row, ROW_SCHEMA)
         except ValueError as exc:
-            raise ValueError(f"{where}: {exc}") from None
+            raise InputError(f"{where}: {exc}") from None
         rows.append(row)
     return rows
 
@@ -249,7 +256,10 @@ def submit(
         what the current code builds (stale sha256), or the same ``content_hash`` already
         on the leaderboard. The CSV is then left unchanged.
     FileNotFoundError, ValueError
-        The results file cannot be read, or the leaderboard CSV is malformed.
+        The results file cannot be read, or the leaderboard CSV is malformed
+        (:class:`~sbbench.errors.InputError` for the CSV).
+    TimeoutError
+        Another submitter held the lock of the CSV for too long.
     """
     if not isinstance(results, Mapping):
         results = load_results(results)
@@ -283,8 +293,8 @@ def submit(
                 old += b"\n"
             new = old + _csv_text([row], header=not old).encode("utf-8")
             atomic_write_bytes(path, new)
-    except Timeout:
-        raise ValueError(
+    except Timeout:  # another submitter holds the lock: an OSError, not a bug
+        raise TimeoutError(
             f"{path}: could not lock {lock.lock_file} in {_LOCK_TIMEOUT_S:g} s"
         ) from None
     return Submission(row=row, path=path, warnings=warnings)

@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sbbench.errors import NotFound
+
 from ._board import default_leaderboard_dir, format_leaderboard, leaderboard_path, read_leaderboard
 
 __all__ = ["available_boards", "format_boards", "read_boards", "select_boards"]
@@ -75,7 +77,7 @@ def select_boards(
     if not leaderboard_path(dataset, folder).is_file():
         close = difflib.get_close_matches(dataset, available, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise FileNotFoundError(
+        raise NotFound(
             f"no leaderboard for '{dataset}' in {folder}.{hint} "
             f"Available: {', '.join(available) or '(none)'}"
         )

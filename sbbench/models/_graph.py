@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from sbbench.errors import InputError
+
 __all__ = ["molecule_graph", "triplets", "edge_vectors"]
 
 
@@ -71,7 +73,7 @@ def molecule_graph(
         directions of every pair are present.
     """
     if cutoff is not None and not cutoff > 0:
-        raise ValueError(f"cutoff must be a positive distance in Å or None, got {cutoff!r}")
+        raise InputError(f"cutoff must be a positive distance in Å or None, got {cutoff!r}")
     src, dst = _pairs_within_molecules(batch)
     keep = torch.ones_like(src, dtype=torch.bool)
     if not loop:

@@ -64,6 +64,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from sbbench.errors import InputError
+
 __all__ = [
     "HessianHead",
     "HessianOutputMixin",
@@ -273,9 +275,9 @@ class HessianHead(nn.Module):
     ):
         super().__init__()
         if normalize not in NORMALIZE:
-            raise ValueError(f"normalize must be one of {', '.join(NORMALIZE)}, got {normalize!r}")
+            raise InputError(f"normalize must be one of {', '.join(NORMALIZE)}, got {normalize!r}")
         if not eig_eps >= 0 or not rank_tau > 0:
-            raise ValueError(f"need eig_eps >= 0 and rank_tau > 0, got {eig_eps}, {rank_tau}")
+            raise InputError(f"need eig_eps >= 0 and rank_tau > 0, got {eig_eps}, {rank_tau}")
         self.mode_rank = int(mode_rank)
         self.mass_weighted = bool(mass_weighted)
         self.project_rigid = bool(project_rigid)
@@ -317,7 +319,7 @@ class HessianHead(nn.Module):
                 basis = torch.eye(3 * n, dtype=pos.dtype, device=pos.device)
             dim = basis.shape[1]
             if not -dim <= self.mode_rank < dim:
-                raise ValueError(
+                raise InputError(
                     f"mode_rank={self.mode_rank} but molecule {b} ({n} atoms) has {dim} "
                     f"{'internal ' if self.project_rigid else ''}modes"
                 )
@@ -353,12 +355,12 @@ def hessian_options(variant: str, out_vectors: int, **opts) -> dict:
     given = {k: v for k, v in opts.items() if v is not None}
     if variant != "hessian":
         if given:
-            raise ValueError(
+            raise InputError(
                 f"{', '.join(sorted(given))} only apply to variant='hessian', not {variant!r}"
             )
         return {}
     if out_vectors != 1:
-        raise ValueError(f"variant='hessian' predicts one mode: out_vectors=1, got {out_vectors}")
+        raise InputError(f"variant='hessian' predicts one mode: out_vectors=1, got {out_vectors}")
     return given
 
 

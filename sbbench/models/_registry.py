@@ -18,6 +18,8 @@ import importlib
 import inspect
 from typing import Any
 
+from sbbench.errors import InputError, NotFound
+
 from ._base import VectorModel
 
 __all__ = [
@@ -79,17 +81,17 @@ def names() -> list[str]:
     return out
 
 
-def _unknown(kind: str, value: str, valid: list[str]) -> ValueError:
+def _unknown(kind: str, value: str, valid: list[str]) -> NotFound:
     close = difflib.get_close_matches(value, valid, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else "."
     if kind == "model":  # the bases, not every base x modifier
         listed = [_LISTED.get(b, b) for b in BASE_MODELS]
         mods = " and/or ".join(f"+{m}" for m in MODIFIERS)
-        return ValueError(
+        return NotFound(
             f"unknown model {value!r}{hint} Valid: {', '.join(listed)}, "
             f"each optionally with {mods} (sbbench ls)"
         )
-    return ValueError(f"unknown {kind} {value!r}{hint} Valid: {', '.join(valid)}")
+    return NotFound(f"unknown {kind} {value!r}{hint} Valid: {', '.join(valid)}")
 
 
 def parse(name: str) -> tuple[str, list[str]]:
@@ -99,7 +101,7 @@ def parse(name: str) -> tuple[str, list[str]]:
     same base. Raises ValueError for an unknown base or modifier or a repeated modifier.
     """
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"model name must be a non-empty string, got {name!r}")
+        raise InputError(f"model name must be a non-empty string, got {name!r}")
     key = name.strip().lower()
     for listed, legacy in ALIASES.items():  # "dimenet+++mlp" -> "dimenetpp+mlp"
         if key == legacy or key.startswith(legacy + "+"):
@@ -112,7 +114,7 @@ def parse(name: str) -> tuple[str, list[str]]:
         if mod not in MODIFIERS:
             raise _unknown("modifier", mod, [f"+{m}" for m in MODIFIERS])
     if len(set(mods)) != len(mods):
-        raise ValueError(f"model name {name!r} repeats a modifier")
+        raise InputError(f"model name {name!r} repeats a modifier")
     return base, mods
 
 
@@ -164,7 +166,7 @@ def defaults(name: str, **hparams: Any) -> dict[str, Any]:
                 out[key] = value
     missing = sorted(k for k, v in out.items() if v is inspect.Parameter.empty)
     if missing:
-        raise ValueError(f"model {name!r} needs hyperparameter(s) {', '.join(missing)}")
+        raise InputError(f"model {name!r} needs hyperparameter(s) {', '.join(missing)}")
     return out
 
 
@@ -195,7 +197,7 @@ def build(name: str, **hparams: Any) -> VectorModel:
     mod_hp = {m: {k: hparams.pop(k) for k in MODIFIERS[m] if k in hparams} for m in MODIFIERS}
     for m, hp in mod_hp.items():
         if hp and m not in mods:
-            raise ValueError(f"hyperparameter {next(iter(hp))!r} needs the '+{m}' modifier")
+            raise InputError(f"hyperparameter {next(iter(hp))!r} needs the '+{m}' modifier")
     accepted = [
         p
         for p in inspect.signature(model_class(base).__init__).parameters
@@ -203,7 +205,7 @@ def build(name: str, **hparams: Any) -> VectorModel:
     ]
     unknown = sorted(set(hparams) - set(accepted))
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"model {base!r} does not accept hyperparameter(s) {', '.join(unknown)}; "
             f"accepted: {', '.join(accepted)}"
         )

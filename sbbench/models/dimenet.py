@@ -38,6 +38,8 @@ from torch import Tensor, nn
 from torch_geometric.nn.models import DimeNetPlusPlus
 from torch_geometric.nn.models import dimenet as _pyg_dimenet
 
+from sbbench.errors import InputError
+
 from ._base import GradientMixin, Inputs, VectorModel, gradient_vectors
 from ._graph import molecule_graph, triplets
 
@@ -191,9 +193,9 @@ class DimeNetPPVector(VectorModel, GradientMixin):
             out_vectors=out_vectors, num_atom_types=num_atom_types, node_attr_dim=node_attr_dim
         )
         if self.num_atom_types > 95:
-            raise ValueError(f"PyG DimeNet++ embeds atomic numbers < 95, got {num_atom_types}")
+            raise InputError(f"PyG DimeNet++ embeds atomic numbers < 95, got {num_atom_types}")
         if self.node_attr_dim:
-            raise ValueError("dimenet++ does not accept node_attr (node_attr_dim must be 0)")
+            raise InputError("dimenet++ does not accept node_attr (node_attr_dim must be 0)")
         self.hidden = int(hidden)
         self.net = TorchDimeNetPlusPlus(
             hidden_channels=self.hidden,

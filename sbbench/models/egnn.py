@@ -41,6 +41,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from sbbench.errors import InputError
+
 from ._base import Inputs, VectorModel, mlp
 from ._graph import molecule_graph
 from ._hessian import HessianHead, HessianOutputMixin, hessian_options
@@ -143,7 +145,7 @@ class EGNN(VectorModel, HessianOutputMixin):
             out_vectors=out_vectors, num_atom_types=num_atom_types, node_attr_dim=node_attr_dim
         )
         if variant not in ("coordinate", "hessian"):
-            raise ValueError(f"EGNN variant must be 'coordinate' or 'hessian', got {variant!r}")
+            raise InputError(f"EGNN variant must be 'coordinate' or 'hessian', got {variant!r}")
         head_opts = hessian_options(
             variant,
             self.out_vectors,
@@ -157,7 +159,7 @@ class EGNN(VectorModel, HessianOutputMixin):
         )
         self.variant = variant
         if int(layers) < 0 or int(hidden) < 1:
-            raise ValueError(f"need layers >= 0 and hidden >= 1, got {layers}, {hidden}")
+            raise InputError(f"need layers >= 0 and hidden >= 1, got {layers}, {hidden}")
         self.hidden = int(hidden)
         self.cutoff = cutoff
         self.embedding = nn.Embedding(self.num_atom_types, self.hidden)

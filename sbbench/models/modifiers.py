@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from sbbench.errors import InputError
+
 from ._base import Inputs, VectorModel, mlp
 
 __all__ = ["NoisyPositions", "MLPHead", "NOISE_STD_RANGE"]
@@ -59,7 +61,7 @@ class NoisyPositions(_Wrapper):
         super().__init__(base)
         lo, hi = NOISE_STD_RANGE
         if not lo <= float(noise_std) <= hi:
-            raise ValueError(f"noise_std must be within [{lo}, {hi}] Å, got {noise_std}")
+            raise InputError(f"noise_std must be within [{lo}, {hi}] Å, got {noise_std}")
         self.noise_std = float(noise_std)
         self.symmetry_class = base.symmetry_class
 

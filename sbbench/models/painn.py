@@ -36,6 +36,8 @@ import math
 import torch
 from torch import Tensor, nn
 
+from sbbench.errors import InputError
+
 from ._base import GradientMixin, Inputs, VectorModel, cosine_cutoff, gradient_vectors, mlp
 from ._graph import edge_vectors, molecule_graph
 from ._hessian import HessianHead, HessianOutputMixin, hessian_options
@@ -154,7 +156,7 @@ class PaiNN(VectorModel, GradientMixin, HessianOutputMixin):
             out_vectors=out_vectors, num_atom_types=num_atom_types, node_attr_dim=node_attr_dim
         )
         if variant not in ("tensor", "vector", "hessian"):
-            raise ValueError(
+            raise InputError(
                 f"PaiNN variant must be 'tensor', 'vector' or 'hessian', got {variant!r}"
             )
         head_opts = hessian_options(
@@ -169,7 +171,7 @@ class PaiNN(VectorModel, GradientMixin, HessianOutputMixin):
             rank_tau=rank_tau,
         )
         if int(hidden) < 2 or int(layers) < 1:
-            raise ValueError(f"need hidden >= 2 and layers >= 1, got {hidden}, {layers}")
+            raise InputError(f"need hidden >= 2 and layers >= 1, got {hidden}, {layers}")
         self.variant = variant
         self.hidden = hidden = int(hidden)
         self.cutoff = cutoff

@@ -45,6 +45,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from sbbench.errors import InputError
+
 from ._base import Inputs, VectorModel, mlp
 from ._graph import molecule_graph
 
@@ -191,9 +193,9 @@ class SANN(VectorModel):
             out_vectors=out_vectors, num_atom_types=num_atom_types, node_attr_dim=node_attr_dim
         )
         if cutoff is not None:
-            raise ValueError("sann builds its graphs from equivalence classes; cutoff must be None")
+            raise InputError("sann builds its graphs from equivalence classes; cutoff must be None")
         if not float(sym_tol) > 0:
-            raise ValueError(f"sym_tol must be a positive distance in Å, got {sym_tol}")
+            raise InputError(f"sym_tol must be a positive distance in Å, got {sym_tol}")
         self.hidden, self.sym_tol = int(hidden), float(sym_tol)
         self.embedding = nn.Embedding(self.num_atom_types, self.hidden)
         self.inp = mlp([self.hidden + 6 + self.node_attr_dim, self.hidden, self.hidden])

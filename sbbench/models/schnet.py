@@ -27,6 +27,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn.models import SchNet
 
+from sbbench.errors import InputError
+
 from ._base import GradientMixin, Inputs, VectorModel, gradient_vectors
 from ._graph import edge_vectors, molecule_graph
 
@@ -83,7 +85,7 @@ class SchNetVector(VectorModel, GradientMixin):
             out_vectors=out_vectors, num_atom_types=num_atom_types, node_attr_dim=node_attr_dim
         )
         if self.num_atom_types > 100:
-            raise ValueError(f"PyG SchNet embeds atomic numbers < 100, got {num_atom_types}")
+            raise InputError(f"PyG SchNet embeds atomic numbers < 100, got {num_atom_types}")
         radius = float(cutoff if cutoff is not None else basis_cutoff)
         self.hidden = int(hidden)
         self.net = SchNet(

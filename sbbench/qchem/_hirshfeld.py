@@ -47,6 +47,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sbbench.errors import InputError
+
 from ._units import BOHR_PER_ANGSTROM
 
 __all__ = ["HirshfeldResult", "free_atom_density", "hirshfeld", "pbe0_hirshfeld"]
@@ -120,7 +122,7 @@ def _free_atom_table(z: int, xc: str, basis: str) -> tuple[np.ndarray, np.ndarra
     from pyscf.dft import gen_grid, numint
 
     if z not in _UNPAIRED:
-        raise ValueError(f"no free-atom spin state known for Z={z} (supported: 1-{max(_UNPAIRED)})")
+        raise InputError(f"no free-atom spin state known for Z={z} (supported: 1-{max(_UNPAIRED)})")
     atom = gto.M(atom=[(z, (0.0, 0.0, 0.0))], basis=basis, spin=_UNPAIRED[z], verbose=0)
     mf = dft.UKS(atom)
     mf.xc = xc
@@ -284,7 +286,7 @@ def pbe0_hirshfeld(
         raise ValueError(f"positions must have shape ({len(numbers)}, 3), got {positions.shape}")
     n_elec = int(numbers.sum()) - charge
     if n_elec % 2:
-        raise ValueError(f"odd electron count {n_elec}: only closed-shell molecules are supported")
+        raise InputError(f"odd electron count {n_elec}: only closed-shell molecules are supported")
     pos_bohr = positions * BOHR_PER_ANGSTROM
     mol = gto.M(
         atom=[(int(z), tuple(p)) for z, p in zip(numbers, pos_bohr, strict=True)],

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sbbench.errors import InputError
+
 from ._units import BOHR_PER_ANGSTROM
 
 __all__ = ["NormalModes", "embed", "normal_modes", "optimize", "sample_displacement", "xtb_energy"]
@@ -48,18 +50,18 @@ def embed(smiles: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         raise ImportError("conformers need RDKit: pip install sbbench[reference]") from exc
     mol = Chem.MolFromSmiles(smiles)
     if mol is None:
-        raise ValueError(f"RDKit cannot parse SMILES {smiles!r}")
+        raise InputError(f"RDKit cannot parse SMILES {smiles!r}")
     mol = Chem.AddHs(mol)
     params = AllChem.ETKDGv3()
     params.randomSeed = int(seed)
     if AllChem.EmbedMolecule(mol, params) != 0:
-        raise ValueError(f"ETKDG could not embed {smiles!r}")
+        raise InputError(f"ETKDG could not embed {smiles!r}")
     if AllChem.MMFFHasAllMoleculeParams(mol):
         AllChem.MMFFOptimizeMolecule(mol, maxIters=2000)
     elif AllChem.UFFHasAllMoleculeParams(mol):  # e.g. HCl, which MMFF94 does not type
         AllChem.UFFOptimizeMolecule(mol, maxIters=2000)
     else:
-        raise ValueError(f"neither MMFF94 nor UFF has parameters for {smiles!r}")
+        raise InputError(f"neither MMFF94 nor UFF has parameters for {smiles!r}")
     numbers = np.array([a.GetAtomicNum() for a in mol.GetAtoms()])
     return numbers, mol.GetConformer().GetPositions()
 

@@ -25,6 +25,8 @@ import math
 import re
 from typing import Any
 
+from sbbench.errors import InputError
+
 __all__ = ["RESULTS_SCHEMA", "FORMAT_VERSION", "check", "schema_text"]
 
 #: Version of the ``results.json`` format (bumped on incompatible changes).
@@ -393,42 +395,42 @@ def check(value: Any, schema: dict, path: str = "", root: dict | None = None) ->
             except ValueError as exc:
                 errors.append(str(exc))
         else:
-            raise ValueError(f"{where}: matches none of the allowed forms ({'; '.join(errors)})")
+            raise InputError(f"{where}: matches none of the allowed forms ({'; '.join(errors)})")
     if "const" in schema and value != schema["const"]:
-        raise ValueError(f"{where}: expected {schema['const']!r}, got {value!r}")
+        raise InputError(f"{where}: expected {schema['const']!r}, got {value!r}")
     if "enum" in schema and value not in schema["enum"]:
-        raise ValueError(f"{where}: {value!r} is not one of {schema['enum']}")
+        raise InputError(f"{where}: {value!r} is not one of {schema['enum']}")
     if "type" in schema:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(_TYPES[t](value) for t in types):
-            raise ValueError(f"{where}: expected {' or '.join(types)}, got {type(value).__name__}")
+            raise InputError(f"{where}: expected {' or '.join(types)}, got {type(value).__name__}")
     if _TYPES["number"](value):
         if not math.isfinite(value):
-            raise ValueError(f"{where}: {value} is not a finite number")
+            raise InputError(f"{where}: {value} is not a finite number")
         if "minimum" in schema and value < schema["minimum"]:
-            raise ValueError(f"{where}: {value} is below the minimum {schema['minimum']}")
+            raise InputError(f"{where}: {value} is below the minimum {schema['minimum']}")
     if isinstance(value, str):
         if len(value) < schema.get("minLength", 0):
-            raise ValueError(f"{where}: must not be empty")
+            raise InputError(f"{where}: must not be empty")
         if "pattern" in schema and not re.search(schema["pattern"], value):
-            raise ValueError(f"{where}: {value!r} does not match {schema['pattern']}")
+            raise InputError(f"{where}: {value!r} does not match {schema['pattern']}")
     if isinstance(value, list):
         if len(value) < schema.get("minItems", 0):
-            raise ValueError(f"{where}: needs at least {schema['minItems']} item(s)")
+            raise InputError(f"{where}: needs at least {schema['minItems']} item(s)")
         if "items" in schema:
             for i, item in enumerate(value):
                 check(item, schema["items"], _join(path, i), root)
     if isinstance(value, dict):
         for key in schema.get("required", []):
             if key not in value:
-                raise ValueError(f"{where}: missing required field {key!r}")
+                raise InputError(f"{where}: missing required field {key!r}")
         props = schema.get("properties", {})
         extra = schema.get("additionalProperties", True)
         for key, item in value.items():
             if key in props:
                 check(item, props[key], _join(path, key), root)
             elif extra is False:
-                raise ValueError(f"{where}: unknown field {key!r} (allowed: {', '.join(props)})")
+                raise InputError(f"{where}: unknown field {key!r} (allowed: {', '.join(props)})")
             elif isinstance(extra, dict):
                 check(item, extra, _join(path, key), root)
 

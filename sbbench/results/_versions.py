@@ -31,6 +31,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from sbbench.errors import InputError, NotFound
+
 from ._pins import PINS
 
 __all__ = [
@@ -86,7 +88,7 @@ def known_dataset_versions(name: str) -> dict[str, dict[str, str] | None]:
         valid = sorted(set(_registry_names()) | set(DATASET_VERSIONS))
         close = difflib.get_close_matches(name, valid, n=1)
         hint = f" Did you mean '{close[0]}'?" if close else ""
-        raise ValueError(
+        raise NotFound(
             f"dataset.name: unknown dataset '{name}'.{hint} Known: {', '.join(valid) or '(none)'}"
         )
     return versions
@@ -129,7 +131,7 @@ def check_dataset_version(
     """
     versions = known_dataset_versions(name)
     if version not in versions:
-        raise ValueError(
+        raise NotFound(
             f"dataset.version: unknown version '{version}' of dataset '{name}' "
             f"(known: {', '.join(sorted(versions))})"
         )
@@ -142,12 +144,12 @@ def check_dataset_version(
         try:
             expected = built_sha256(name, options)
         except (ValueError, FileNotFoundError, TypeError) as exc:
-            raise ValueError(
+            raise InputError(
                 f"dataset.sha256: cannot rebuild {name} with options {key} to check the "
                 f"data ({exc})"
             ) from None
     if expected != sha256:
-        raise ValueError(
+        raise InputError(
             f"dataset.sha256: {sha256} is not the data that the current code builds for "
             f"{name} version {version} with options {key} (expected {expected}); the "
             "results were made on stale data: rerun them"

@@ -32,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from sbbench.errors import InputError, NotFound
 from sbbench.training import RunConfig, resolve_config
 
 __all__ = ["Grid", "GridPoint", "SweepTask", "load_grid", "expand"]
@@ -72,7 +73,7 @@ class Grid:
         ids = [p.id for p in points]
         dup = next((i for i in ids if ids.count(i) > 1), None)
         if dup is not None:
-            raise ValueError(f"{self.source}: two grid points share the directory name {dup!r}")
+            raise InputError(f"{self.source}: two grid points share the directory name {dup!r}")
         return points
 
 
@@ -114,63 +115,61 @@ def _model_hparam_names(model: str, source: str) -> set[str]:
     base, *mods = model.lower().split("+")
     try:
         cls = model_class(base)
-    except ImportError as exc:
-        raise ValueError(f"{source}: model {base!r} is not available here ({exc})") from None
     except ValueError as exc:
-        raise ValueError(f"{source}: {exc}") from None
+        raise InputError(f"{source}: {exc}") from None
     params = inspect.signature(cls.__init__).parameters
     names = {p for p in params if p not in ("self", "args", "kwargs")}
     for mod in mods:
         if mod not in MODIFIERS:
-            raise ValueError(f"{source}: unknown modifier '+{mod}'{_close(mod, list(MODIFIERS))}")
+            raise InputError(f"{source}: unknown modifier '+{mod}'{_close(mod, list(MODIFIERS))}")
         names.update(MODIFIERS[mod])
     return names
 
 
 def _check_grid(data: Any, source: str) -> Grid:
     if not isinstance(data, dict):
-        raise ValueError(f"{source}: expected a mapping with keys {', '.join(_TOP_KEYS)}")
+        raise InputError(f"{source}: expected a mapping with keys {', '.join(_TOP_KEYS)}")
     for key in data:
         if key not in _TOP_KEYS:
-            raise ValueError(f"{source}: unknown key {key!r}{_close(str(key), list(_TOP_KEYS))}")
+            raise InputError(f"{source}: unknown key {key!r}{_close(str(key), list(_TOP_KEYS))}")
     for key in ("model", "dataset", "grid"):
         if key not in data:
-            raise ValueError(f"{source}: missing required key {key!r}")
+            raise InputError(f"{source}: missing required key {key!r}")
     for key in ("model", "dataset"):
         if not isinstance(data[key], str) or not data[key].strip():
-            raise ValueError(f"{source}: {key!r} must be a non-empty string")
+            raise InputError(f"{source}: {key!r} must be a non-empty string")
     seeds = data.get("seeds", [0])
     if (
         not isinstance(seeds, list)
         or not seeds
         or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds)
     ):
-        raise ValueError(f"{source}: 'seeds' must be a non-empty list of integers, got {seeds!r}")
+        raise InputError(f"{source}: 'seeds' must be a non-empty list of integers, got {seeds!r}")
     if len(set(seeds)) != len(seeds):
-        raise ValueError(f"{source}: 'seeds' repeats a seed: {seeds}")
+        raise InputError(f"{source}: 'seeds' repeats a seed: {seeds}")
     base = data.get("base") or {}
     if not isinstance(base, dict):
-        raise ValueError(f"{source}: 'base' must be a mapping of RunConfig keys")
+        raise InputError(f"{source}: 'base' must be a mapping of RunConfig keys")
     allowed = [f for f in _RUN_FIELDS if f not in _RESERVED]
     for key in base:
         if key not in allowed:
-            raise ValueError(f"{source}: base: unknown config key {key!r}{_close(key, allowed)}")
+            raise InputError(f"{source}: base: unknown config key {key!r}{_close(key, allowed)}")
     axes = data["grid"]
     if not isinstance(axes, dict) or not axes:
-        raise ValueError(f"{source}: 'grid' must be a non-empty mapping of key -> list of values")
+        raise InputError(f"{source}: 'grid' must be a non-empty mapping of key -> list of values")
     hparams = _model_hparam_names(data["model"], source)
     for key, values in axes.items():
         if not isinstance(key, str):
-            raise ValueError(f"{source}: grid: key {key!r} is not a string")
+            raise InputError(f"{source}: grid: key {key!r} is not a string")
         if key in _RESERVED or key in ("model_hparams", "dataset_options"):
-            raise ValueError(f"{source}: grid: {key!r} cannot be a grid axis")
+            raise InputError(f"{source}: grid: {key!r} cannot be a grid axis")
         if key not in _RUN_FIELDS and key not in hparams:
-            raise ValueError(
+            raise InputError(
                 f"{source}: grid: {key!r} is neither a RunConfig field nor a hyperparameter of "
                 f"model {data['model']!r}{_close(key, sorted(hparams) + allowed)}"
             )
         if not isinstance(values, list) or not values:
-            raise ValueError(f"{source}: grid: {key!r} must be a non-empty list of values")
+            raise InputError(f"{source}: grid: {key!r} must be a non-empty list of values")
     name = data.get("name") or Path(source).stem
     return Grid(
         name=str(name),
@@ -187,11 +186,11 @@ def load_grid(path: str | Path) -> Grid:
     """Read and check a grid YAML file; ValueError naming the file and key on bad input."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"grid file {path} does not exist")
+        raise NotFound(f"grid file {path} does not exist")
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML ({exc})") from None
+        raise InputError(f"{path}: not valid YAML ({exc})") from None
     return _check_grid(data, str(path))
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 
 from sbbench._io import atomic_write_bytes, atomic_write_text
+from sbbench.errors import InputError
 
 from ._grid import Grid, SweepTask, expand
 from ._summary import format_summary, summarize, write_summary
@@ -117,7 +118,7 @@ def task_finished(out_dir: Path, task: SweepTask) -> dict[str, Any] | None:
         diff = sorted(
             k for k in expected if not isinstance(stored, dict) or stored.get(k) != expected[k]
         )
-        raise ValueError(
+        raise InputError(
             f"{folder} holds results of a different config (differs in: "
             f"{', '.join(diff) or 'config.yaml'}); use a new --out for a changed grid"
         )
@@ -187,9 +188,9 @@ def run_sweep(
         validation SBCD), ``failures`` and task ``counts``.
     """
     if retries < 0:
-        raise ValueError(f"retries must be >= 0, got {retries}")
+        raise InputError(f"retries must be >= 0, got {retries}")
     if workers is not None and workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+        raise InputError(f"workers must be >= 1, got {workers}")
     say = (lambda _msg: None) if quiet else (printer or print)
     start = time.perf_counter()
     tasks = expand(grid, dataset=dataset, seeds=seeds, quick=quick)

@@ -66,6 +66,8 @@ import itertools
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from sbbench.errors import InputError
+
 from . import _kernels as kernels
 
 __all__ = []
@@ -125,13 +127,13 @@ def image_keys(images: np.ndarray, dets: np.ndarray, n: int) -> np.ndarray:
     return ((img[..., 0] * n + img[..., 1]) * n + img[..., 2]) * 2 + (dets < 0)
 
 
-def _too_many(count: int, tol: float, max_ops: int) -> ValueError:
+def _too_many(count: int, tol: float, max_ops: int) -> InputError:
     """The error for a closure past ``max_ops`` (:func:`max_operations` of the labels)."""
     if max_ops > POLYHEDRAL_MAX_ORDER:
         why = f"4 x {max_ops // 4} atoms of its most frequent element"
     else:
         why = "120, the order of I_h; 4 x the atoms of any one element is no more"
-    return ValueError(
+    return InputError(
         f"more than {max_ops} symmetry operations generated at tol={tol:g} Å ({count} so far), "
         f"more than a point group of this structure can have ({why}): the tolerance is too "
         "large for this structure; use a smaller tol"
@@ -166,7 +168,7 @@ def _accepted_operations(
     perms, dev, status = kernels.verify_candidates(points, cls, cands, dets, tol)
     redo = np.flatnonzero(status == 2)
     if len(redo) > 2 * max_ops:
-        raise ValueError(
+        raise InputError(
             f"tol={tol:g} Å is too large for this structure: more than {2 * max_ops} "
             "candidate operations send two atoms near the same atom (atoms closer than "
             "~tol to each other); use a smaller tol"

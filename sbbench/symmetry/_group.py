@@ -13,6 +13,8 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import ArrayLike
 
+from sbbench.errors import InputError
+
 from ._detect import detect_group, largest_valid_subgroup, matrix_table
 from ._kernels import perpendicular
 from ._naming import schoenflies as _schoenflies
@@ -40,7 +42,7 @@ MIN_DISTANCE = 0.5
 OPERATION_ATOL = 1e-4
 
 
-class CloseAtomsError(ValueError):
+class CloseAtomsError(InputError):
     """Two atoms closer than the physical minimum distance (see :data:`MIN_DISTANCE`)."""
 
 
@@ -560,14 +562,14 @@ def _as_points(values, name: str) -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric (N, 3) array: {exc}") from None
+        raise InputError(f"{name} must be a numeric (N, 3) array: {exc}") from None
     if arr.ndim != 2 or arr.shape[1] != 3:
-        raise ValueError(f"{name} must have shape (N, 3), got {arr.shape}")
+        raise InputError(f"{name} must have shape (N, 3), got {arr.shape}")
     if len(arr) == 0:
-        raise ValueError(f"{name} is empty: need at least one point")
+        raise InputError(f"{name} is empty: need at least one point")
     bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
     if len(bad):
-        raise ValueError(f"{name} has non-finite values (NaN or inf) at row {int(bad[0])}")
+        raise InputError(f"{name} has non-finite values (NaN or inf) at row {int(bad[0])}")
     return arr
 
 
@@ -577,7 +579,7 @@ def _as_labels(numbers: ArrayLike | None, n: int) -> np.ndarray:
         return np.zeros(n, dtype=np.int64)
     raw = np.asarray(_to_numpy(numbers))
     if raw.ndim != 1 or len(raw) != n:
-        raise ValueError(
+        raise InputError(
             f"numbers must be a 1-D array with one label per point: got shape {raw.shape} "
             f"for {n} positions"
         )
@@ -588,9 +590,9 @@ def _check_tol(tol) -> float:
     try:
         val = float(tol)
     except (TypeError, ValueError):
-        raise ValueError(f"tol must be a positive number of Å, got {tol!r}") from None
+        raise InputError(f"tol must be a positive number of Å, got {tol!r}") from None
     if not np.isfinite(val) or val <= 0:
-        raise ValueError(f"tol must be a positive finite number of Å, got {tol!r}")
+        raise InputError(f"tol must be a positive finite number of Å, got {tol!r}")
     return val
 
 
@@ -610,9 +612,9 @@ def _check_min_distance(pos: np.ndarray, raw_labels, min_distance) -> None:
     try:
         dmin = float(min_distance)
     except (TypeError, ValueError):
-        raise ValueError(f"min_distance must be a number of Å >= 0, got {min_distance!r}") from None
+        raise InputError(f"min_distance must be a number of Å >= 0, got {min_distance!r}") from None
     if not dmin >= 0:
-        raise ValueError(f"min_distance must be a number of Å >= 0, got {min_distance!r}")
+        raise InputError(f"min_distance must be a number of Å >= 0, got {min_distance!r}")
     if dmin == 0 or len(pos) < 2:
         return
     from scipy.spatial import cKDTree

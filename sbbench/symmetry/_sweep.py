@@ -15,6 +15,8 @@ from typing import Any
 
 from numpy.typing import ArrayLike
 
+from sbbench.errors import InputError
+
 from ._group import CloseAtomsError, detect
 
 __all__ = [
@@ -104,10 +106,10 @@ def _grid(start: float, stop: float, step: float, name: str, shown: str) -> list
     """:func:`tolerance_grid`, its messages quoting ``shown`` (the spec as the user wrote it)."""
     finite = all(math.isfinite(v) for v in (start, stop, step))
     if not finite or not (0 < start <= stop) or not step > 0:
-        raise ValueError(f"{name} needs 0 < START <= STOP and STEP > 0, got {shown!r}")
+        raise InputError(f"{name} needs 0 < START <= STOP and STEP > 0, got {shown!r}")
     count = int(round((stop - start) / step)) + 1
     if count > MAX_SWEEP_POINTS:
-        raise ValueError(f"{name} {shown!r} asks for {count} tolerances; use a larger STEP")
+        raise InputError(f"{name} {shown!r} asks for {count} tolerances; use a larger STEP")
     return [round(start + k * step, 10) for k in range(count)]
 
 
@@ -130,9 +132,9 @@ def parse_sweep(spec: str, *, name: str = "sweep") -> list[float]:
     try:
         vals = [float(p) for p in spec.split(":")]
     except ValueError:
-        raise ValueError(f"{name} must be START:STOP[:STEP] in Å, got {spec!r}") from None
+        raise InputError(f"{name} must be START:STOP[:STEP] in Å, got {spec!r}") from None
     if len(vals) not in (2, 3):
-        raise ValueError(f"{name} must be START:STOP[:STEP] in Å, got {spec!r}")
+        raise InputError(f"{name} must be START:STOP[:STEP] in Å, got {spec!r}")
     step = vals[2] if len(vals) == 3 else DEFAULT_SWEEP_STEP
     return _grid(vals[0], vals[1], step, name, spec)
 

@@ -96,13 +96,13 @@ def test_failing_task_is_retried_and_reported(tmp_path, capsys):
     code = main(["sweep", "--grid", str(grid_file), "--out", str(out), "--workers", "2"])
     printed = capsys.readouterr().out
     assert code == 1  # ran, but a task failed
-    assert "hidden-8_layers--1 seed 0: attempt 1 failed (ValueError: need layers >= 0" in printed
+    assert "hidden-8_layers--1 seed 0: attempt 1 failed (InputError: need layers >= 0" in printed
     assert "FAILED hidden-8_layers--1 seed 0 after 2 attempts" in printed
     s = _summary(out)
     assert s["counts"] == {"total": 2, "skipped": 0, "ran": 1, "failed": 1}
     (failure,) = s["failures"]
     assert (failure["point"], failure["seed"], failure["attempts"]) == ("hidden-8_layers--1", 0, 2)
-    assert failure["error"].startswith("ValueError: need layers >= 0 and hidden >= 1, got -1, 8")
+    assert failure["error"].startswith("InputError: need layers >= 0 and hidden >= 1, got -1, 8")
     log = (out / failure["log"]).read_text()
     assert 'File "' in log and "\x1b[" not in log  # the worker's traceback, no colour codes
     assert not (out / "hidden-8_layers--1" / "seed0" / "results.json").exists()

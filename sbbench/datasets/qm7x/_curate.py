@@ -34,6 +34,7 @@ import h5py
 import numpy as np
 
 from sbbench._io import atomic_path
+from sbbench.errors import InputError, NotFound
 
 from ._format import heavy_atom_count, open_hdf5, parse_conformer_name, read_conformer
 
@@ -68,7 +69,7 @@ def read_dupmols(path: str | os.PathLike | None) -> set[str]:
             try:
                 parse_conformer_name(s)
             except ValueError as exc:
-                raise ValueError(f"file {path}, line {lineno}: {exc}") from None
+                raise InputError(f"file {path}, line {lineno}: {exc}") from None
             entries.add(s)
     return entries
 
@@ -168,15 +169,15 @@ def curate(
     from tqdm.auto import tqdm
 
     if max_heavy < 1:
-        raise ValueError(f"max_heavy must be >= 1, got {max_heavy}")
+        raise InputError(f"max_heavy must be >= 1, got {max_heavy}")
     if tol <= 0 or dipole_tol <= 0:
-        raise ValueError(f"tol and dipole_tol must be > 0, got {tol}, {dipole_tol}")
+        raise InputError(f"tol and dipole_tol must be > 0, got {tol}, {dipole_tol}")
     sources = [Path(s) for s in sources]
     if not sources:
-        raise ValueError("no QM7-X source files given")
+        raise InputError("no QM7-X source files given")
     for s in sources:
         if not s.is_file():
-            raise FileNotFoundError(f"QM7-X file not found: {s}")
+            raise NotFound(f"QM7-X file not found: {s}")
     dups = read_dupmols(dupmols)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -227,7 +228,7 @@ def _scan_file(src, out, result, bar, max_heavy, tol, dipole_tol, dups) -> None:
             mol = f[idmol]
             first = next(iter(mol), None)
             if first is None or "atNUM" not in mol[first]:
-                raise ValueError(f"file {src}, molecule {idmol!r}: no conformer with 'atNUM'")
+                raise InputError(f"file {src}, molecule {idmol!r}: no conformer with 'atNUM'")
             if heavy_atom_count(mol[first]["atNUM"][()]) > max_heavy:
                 continue
             result.molecules_scanned += 1
@@ -244,7 +245,7 @@ def _scan_file(src, out, result, bar, max_heavy, tol, dipole_tol, dups) -> None:
                         conf.positions, conf.numbers, conf.hvdip, tol=tol, dipole_tol=dipole_tol
                     )
                 except ValueError as exc:
-                    raise ValueError(
+                    raise InputError(
                         f"file {src}, molecule {idmol!r}, {conf.idconf}: {exc}"
                     ) from exc
                 any_broken |= info[0]
@@ -255,7 +256,7 @@ def _scan_file(src, out, result, bar, max_heavy, tol, dipole_tol, dups) -> None:
                 continue
             result.molecules_kept += 1
             if idmol in out:
-                raise ValueError(f"file {src}: molecule {idmol!r} already read from another file")
+                raise InputError(f"file {src}: molecule {idmol!r} already read from another file")
             g = out.create_group(idmol)
             for conf, (broken, grp, order, sgrp, sorder), hchg in kept:
                 c = g.create_group(conf.idconf)

@@ -51,6 +51,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from sbbench.errors import InputError, NotFound
 from sbbench.symmetry import detect
 
 from .._base import SBDataset, make_sample, sha256_file
@@ -84,12 +85,12 @@ def resolve_source(source: str = "auto", data_dir: str = "") -> tuple[str, Path]
     from sbbench._paths import shipped_file
 
     if source not in SOURCES:
-        raise ValueError(f"qm7x: source must be one of {SOURCES}, got {source!r}")
+        raise InputError(f"qm7x: source must be one of {SOURCES}, got {source!r}")
     folder = Path(data_dir).expanduser() if data_dir else default_data_dir()
     curated = folder / CURATED_NAME
     if source == "official" or (source == "auto" and curated.is_file()):
         if not curated.is_file():
-            raise FileNotFoundError(
+            raise NotFound(
                 f"qm7x: no curated official data at {curated}; run `sbbench fetch qm7x "
                 f"--dest {folder}` then `sbbench qm7x curate --src {folder}`"
             )
@@ -170,7 +171,7 @@ class QM7X(SBDataset):
                 try:
                     mol_id = int(idmol)
                 except ValueError:
-                    raise ValueError(
+                    raise InputError(
                         f"file {path}, molecule {idmol!r}: id is not an integer"
                     ) from None
                 confs = [read_conformer(mol[c], file=str(path), idmol=idmol, idconf=c) for c in mol]
@@ -188,7 +189,7 @@ class QM7X(SBDataset):
                 for name, c in zip(mol, confs, strict=True):
                     samples.append(self._sample(c, idmol, name, mol_id, idx=len(samples)))
         if not samples:
-            raise ValueError(f"qm7x: no symmetry-breaking molecules in {path}")
+            raise InputError(f"qm7x: no symmetry-breaking molecules in {path}")
         return samples
 
     def _sample(self, conf, idmol: str, idconf: str, mol_id: int, idx: int):

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from sbbench._io import atomic_path
+from sbbench.errors import InputError
 
 __all__ = [
     "OFFICIAL_FILES",
@@ -71,7 +72,7 @@ def parse_file_list(spec: str | Iterable[str] | None) -> list[str]:
     items = [s.removesuffix(".xz").removesuffix(".hdf5").removesuffix(".dat") for s in items if s]
     bad = [s for s in items if s not in OFFICIAL_FILES]
     if bad or not items:
-        raise ValueError(
+        raise InputError(
             f"unknown QM7-X file(s) {bad or spec!r}; valid: {', '.join(OFFICIAL_FILES)}"
         )
     return list(dict.fromkeys(items))
@@ -104,9 +105,9 @@ def _download(url: str, part: Path, *, progress: bool, timeout: float) -> None:
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and offset:  # already complete
             return
-        raise ValueError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from exc
+        raise InputError(f"download of {url} failed: HTTP {exc.code} {exc.reason}") from exc
     except (urllib.error.URLError, OSError) as exc:
-        raise ValueError(f"download of {url} failed: {exc}") from exc
+        raise InputError(f"download of {url} failed: {exc}") from exc
     with resp:
         if offset and resp.status != 206:  # server ignored Range: start over
             offset = 0
@@ -132,11 +133,11 @@ def _download(url: str, part: Path, *, progress: bool, timeout: float) -> None:
                     written += len(chunk)
                     bar.update(len(chunk))
             except (OSError, urllib.error.URLError, http.client.HTTPException) as exc:
-                raise ValueError(f"download of {url} interrupted ({exc}); rerun to resume") from exc
+                raise InputError(f"download of {url} interrupted ({exc}); rerun to resume") from exc
     # a server that closes the connection early ends the body without an error: compare
     # with Content-Length, so that the MD5 check does not delete a resumable part file
     if total is not None and written < total:
-        raise ValueError(
+        raise InputError(
             f"download of {url} stopped after {written} of {total} bytes (connection "
             f"closed); {part.name} is kept, rerun to resume"
         )
@@ -153,12 +154,12 @@ def _decompress(archive: Path, target: Path) -> None:
                     if dec.eof:
                         break
                 if not dec.eof:
-                    raise ValueError(
+                    raise InputError(
                         f"{archive}: truncated LZMA stream (end-of-stream marker missing)"
                     )
             _check_hdf5(tmp, archive)
     except lzma.LZMAError as exc:
-        raise ValueError(f"{archive}: corrupt LZMA data ({exc})") from exc
+        raise InputError(f"{archive}: corrupt LZMA data ({exc})") from exc
 
 
 def _check_hdf5(path: Path, archive: Path) -> None:
@@ -168,7 +169,7 @@ def _check_hdf5(path: Path, archive: Path) -> None:
         with h5py.File(path, "r") as f:
             len(f)
     except OSError as exc:
-        raise ValueError(f"{archive}: decompressed data is not a valid HDF5 file ({exc})") from exc
+        raise InputError(f"{archive}: decompressed data is not a valid HDF5 file ({exc})") from exc
 
 
 def fetch(
@@ -233,14 +234,14 @@ def fetch(
             got = _md5(part)
             if got != md5[remote]:
                 part.unlink()
-                raise ValueError(
+                raise InputError(
                     f"checksum mismatch for {remote}: MD5 {got}, expected {md5[remote]}; "
                     "the partial download was deleted, rerun to download again"
                 )
             os.replace(part, archive)
         elif _md5(archive) != md5[remote]:
             archive.unlink()
-            raise ValueError(f"checksum mismatch for existing {archive}; deleted, rerun")
+            raise InputError(f"checksum mismatch for existing {archive}; deleted, rerun")
         if short == "DupMols":
             os.replace(archive, final)
         else:

@@ -34,6 +34,7 @@ import h5py
 import numpy as np
 
 from sbbench._io import atomic_path
+from sbbench.errors import InputError, NotFound
 
 __all__ = [
     "REQUIRED_KEYS",
@@ -68,7 +69,7 @@ def parse_conformer_name(name: str) -> tuple[int, int, int, str]:
     """
     m = _CONF_RE.match(name)
     if m is None:
-        raise ValueError(f"conformer id {name!r} does not match 'Geom-m<i>-i<j>-c<k>-<opt|n>'")
+        raise InputError(f"conformer id {name!r} does not match 'Geom-m<i>-i<j>-c<k>-<opt|n>'")
     return int(m[1]), int(m[2]), int(m[3]), m[4]
 
 
@@ -111,30 +112,30 @@ def read_conformer(
         has the wrong shape, or holds non-finite values.
     """
     if not isinstance(group, h5py.Group):
-        raise ValueError(f"{_where(file, idmol, idconf)}: expected an HDF5 group")
+        raise InputError(f"{_where(file, idmol, idconf)}: expected an HDF5 group")
     for key in REQUIRED_KEYS:
         if key not in group:
-            raise ValueError(f"{_where(file, idmol, idconf, key)}: missing")
+            raise InputError(f"{_where(file, idmol, idconf, key)}: missing")
     numbers = np.asarray(group["atNUM"][()]).reshape(-1)
     n = len(numbers)
     if n == 0 or not np.issubdtype(numbers.dtype, np.number):
-        raise ValueError(f"{_where(file, idmol, idconf, 'atNUM')}: expected a non-empty (N,) array")
+        raise InputError(f"{_where(file, idmol, idconf, 'atNUM')}: expected a non-empty (N,) array")
     if np.any(numbers != np.round(numbers)) or np.any(numbers < 1) or np.any(numbers > 118):
-        raise ValueError(f"{_where(file, idmol, idconf, 'atNUM')}: invalid atomic numbers")
+        raise InputError(f"{_where(file, idmol, idconf, 'atNUM')}: invalid atomic numbers")
     out = {}
     for key in ("atXYZ", "hVDIP"):
         arr = np.asarray(group[key][()], dtype=np.float64)
         if arr.shape != (n, 3):
-            raise ValueError(
+            raise InputError(
                 f"{_where(file, idmol, idconf, key)}: expected shape ({n}, 3), got {arr.shape}"
             )
         if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{_where(file, idmol, idconf, key)}: non-finite values")
+            raise InputError(f"{_where(file, idmol, idconf, key)}: non-finite values")
         out[key] = arr
     extra = {}
     for key in extra_keys:
         if key not in group:
-            raise ValueError(f"{_where(file, idmol, idconf, key)}: missing")
+            raise InputError(f"{_where(file, idmol, idconf, key)}: missing")
         extra[key] = np.asarray(group[key][()])
     return Conformer(
         file=file,
@@ -175,11 +176,11 @@ def iter_conformers(
                 continue
             mol = f[idmol]
             if not isinstance(mol, h5py.Group) or len(mol) == 0:
-                raise ValueError(f"{_where(path, idmol)}: expected a group of conformers")
+                raise InputError(f"{_where(path, idmol)}: expected a group of conformers")
             if max_heavy is not None:
                 first = next(iter(mol))
                 if "atNUM" not in mol[first]:
-                    raise ValueError(f"{_where(path, idmol, first, 'atNUM')}: missing")
+                    raise InputError(f"{_where(path, idmol, first, 'atNUM')}: missing")
                 if heavy_atom_count(mol[first]["atNUM"][()]) > max_heavy:
                     continue
             for idconf in mol:
@@ -192,11 +193,11 @@ def open_hdf5(path: str | os.PathLike) -> h5py.File:
     """Open a QM7-X file read-only; FileNotFoundError / ValueError naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"QM7-X file not found: {path}")
+        raise NotFound(f"QM7-X file not found: {path}")
     try:
         return h5py.File(path, "r")
     except OSError as exc:
-        raise ValueError(f"file {path}: not a readable HDF5 file ({exc})") from exc
+        raise InputError(f"file {path}: not a readable HDF5 file ({exc})") from exc
 
 
 def write_qm7x_file(

@@ -13,6 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from sbbench.errors import NotFound
+
 from ._dataset import CURATED_NAME
 from ._fetch import default_data_dir
 
@@ -83,16 +85,12 @@ def official_files(folder: str | os.PathLike) -> list[Path]:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(
-            f"no QM7-X folder {folder}; run `sbbench fetch qm7x --dest {folder}` first"
-        )
+        raise NotFound(f"no QM7-X folder {folder}; run `sbbench fetch qm7x --dest {folder}` first")
     files = sorted(
         (p for p in folder.glob("*.hdf5") if p.stem.isdigit()), key=lambda p: int(p.stem)
     )
     if not files:
-        raise FileNotFoundError(
-            f"no NNNN.hdf5 files in {folder}; run `sbbench fetch qm7x --dest {folder}`"
-        )
+        raise NotFound(f"no NNNN.hdf5 files in {folder}; run `sbbench fetch qm7x --dest {folder}`")
     return files
 
 
@@ -129,5 +127,5 @@ def curation_sources(
     files = official_files(path)
     dupmols = path / DUPMOLS_NAME
     if not dupmols.is_file():
-        raise FileNotFoundError(f"{dupmols} is missing; run `sbbench fetch qm7x --files DupMols`")
+        raise NotFound(f"{dupmols} is missing; run `sbbench fetch qm7x --files DupMols`")
     return CurationSources(files=files, dupmols=dupmols, default_output=path / CURATED_NAME)
