@@ -10,12 +10,19 @@ Subcommands are looked up in :data:`COMMANDS` (a registry, not an if-chain).
 Their modules are imported to build ``--help``, so they keep module-level
 imports light and import heavy dependencies (torch, PyG, h5py) inside ``run``.
 
-Exit codes
-----------
-0  success
-1  the command ran but its result is a failure (e.g. a rejected submission)
-2  bad usage or bad input (unknown name, missing file, invalid value)
+Exit codes (:mod:`sbbench.errors`)
+----------------------------------
+0   success
+1   the command ran but its result is a failure: :class:`~sbbench.errors.RejectedResult`
+    (e.g. a rejected submission)
+2   bad usage or bad input: :class:`~sbbench.errors.InputError` (unknown name, missing
+    file, invalid value), an argparse usage error, or an :class:`OSError` on a file
+70  any other exception: a bug in sbbench; the traceback is printed with a request to
+    report it (``EX_SOFTWARE``)
 130 interrupted with Ctrl-C
+
+Errors with exit 1 and 2 are one line, ``sbbench: error: MESSAGE``; ``--debug`` re-raises
+every error with its traceback instead.
 """
 
 from __future__ import annotations
@@ -24,8 +31,11 @@ import argparse
 import contextlib
 import importlib
 import sys
+import traceback
 import warnings
 from collections.abc import Sequence
+
+from sbbench.errors import EXIT_BUG, EXIT_INPUT, InputError, RejectedResult
 
 # name -> module (relative to this package). Order is the order shown in --help.
 COMMANDS: dict[str, str] = {
@@ -44,12 +54,27 @@ COMMANDS: dict[str, str] = {
 }
 
 
-class CLIError(Exception):
-    """An error shown to the user as one line (``sbbench: error: ...``), exit code 2."""
+class CLIError(InputError):
+    """Bad usage found by a subcommand: one line (``sbbench: error: ...``), exit code 2.
 
-    def __init__(self, message: str, code: int = 2):
+    An :class:`~sbbench.errors.InputError`; raise :class:`~sbbench.errors.RejectedResult`
+    for a result the command rejects (exit 1). ``code`` overrides the exit code.
+    """
+
+    def __init__(self, message: str, code: int = EXIT_INPUT):
         super().__init__(message)
-        self.code = code
+        self.exit_code = code
+
+    @property
+    def code(self) -> int:
+        return self.exit_code
+
+
+#: printed after the traceback of an unexpected exception (exit :data:`EXIT_BUG`)
+BUG_NOTICE = (
+    "sbbench: internal error: this is a bug in sbbench {version}, not a problem with your "
+    "input; please report it with the command line and the traceback above."
+)
 
 
 @contextlib.contextmanager
@@ -129,13 +154,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sbbench: interrupted", file=sys.stderr)
         return 130
-    except (CLIError, ValueError, FileNotFoundError, KeyError) as exc:
+    except (InputError, RejectedResult, OSError) as exc:
         if args.debug:
             raise
-        code = exc.code if isinstance(exc, CLIError) else 2
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"sbbench: error: {msg}", file=sys.stderr)
+        code = exc.exit_code if isinstance(exc, (InputError, RejectedResult)) else EXIT_INPUT
+        print(f"sbbench: error: {exc}", file=sys.stderr)
         return code
+    except Exception:
+        if args.debug:
+            raise
+        from sbbench import __version__
+
+        traceback.print_exc()
+        print(BUG_NOTICE.format(version=__version__), file=sys.stderr)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 
+from sbbench.cli import CLIError
+
 HELP = "check before training whether an equivariant model can fit a dataset (Curie's principle)"
 
 
@@ -46,7 +48,7 @@ def parse_options(items: list[str]) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ValueError(f"--option must be KEY=VALUE, got {item!r}")
+            raise CLIError(f"--option must be KEY=VALUE, got {item!r}")
         out[key.strip()] = yaml.safe_load(value)
     return out
 
@@ -59,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from sbbench.datasets import load
 
     if not args.target_tol > 0:
-        raise ValueError(f"--target-tol must be > 0, got {args.target_tol}")
+        raise CLIError(f"--target-tol must be > 0, got {args.target_tol}")
     options = parse_options(args.option)
     ds = load(args.dataset, **options)
     name = args.dataset + "".join(f" {k}={v}" for k, v in options.items())

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 
+from sbbench.cli import CLIError
+
 HELP = "score three predictions for square -> rectangle with CD and SBCD"
 
 
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from sbbench.metrics import chamfer, sbcd
 
     if not 0 < args.stretch < 1:  # also NaN; at 1 a side is 0, above it the sides flip
-        raise ValueError(f"--stretch must be between 0 and 1 (exclusive), got {args.stretch}")
+        raise CLIError(f"--stretch must be between 0 and 1 (exclusive), got {args.stretch}")
     square = np.array([[1.0, 1, 0], [-1, 1, 0], [-1, -1, 0], [1, -1, 0]])
     target = square * [1 + args.stretch, 1 - args.stretch, 1]
     # D4h: the 16 signed permutations of (x, y) combined with z -> +-z

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import argparse
 
+from sbbench.cli import CLIError
+from sbbench.errors import InputError
+
 HELP = "train and evaluate a model with k-fold cross-validation (writes results.json)"
 
 
@@ -101,16 +104,23 @@ def run(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in given.items() if v is not None}  # flags the user gave
     # 'dimenetpp+mlp' is run (and recorded) as 'dimenet+++mlp', the spelling of baselines/
     # and of the leaderboard rows; an unknown name fails here, before anything is built
-    model = registry_name(args.model)
-    cfg = resolve_config(
-        model, args.dataset, config_file=args.config, overrides=overrides, quick=args.quick
-    )
-    if cfg.device == "cuda":
-        import torch
+    try:
+        model = registry_name(args.model)
+        cfg = resolve_config(
+            model, args.dataset, config_file=args.config, overrides=overrides, quick=args.quick
+        )
+        if cfg.device == "cuda":
+            import torch
 
-        if not torch.cuda.is_available():
-            raise ValueError("--device cuda requested but torch sees no CUDA device")
-    check_run(cfg)  # bad model/dataset/task/options: one line, before any work or file
+            if not torch.cuda.is_available():
+                raise CLIError("--device cuda requested but torch sees no CUDA device")
+        check_run(cfg)  # bad model/dataset/task/options: one line, before any work or file
+    except InputError:
+        raise
+    except ValueError as exc:
+        # the config checks of sbbench.training still raise plain ValueErrors for bad
+        # options; only the checks above are mapped to bad input (exit 2), not the run
+        raise CLIError(str(exc)) from None
     if not args.quiet:
         _curie_summary(cfg)
     outcome = run_experiment(cfg, args.out, quiet=args.quiet)
@@ -156,9 +166,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _curie_summary(cfg) -> None:
-    """Print the Curie check (does the target break the input symmetry?) if available."""
-    try:
-        from sbbench.curie import summary_line
-    except ImportError:
-        return
+    """Print the Curie check (does the target break the input symmetry?)."""
+    from sbbench.curie import summary_line
+
     print(summary_line(cfg.dataset, cfg.task, cfg.dataset_options))

@@ -48,20 +48,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sbbench.cli import CLIError
+    from sbbench.errors import RejectedResult
     from sbbench.leaderboard import (
         SubmissionRejected,
-        load_results,
         read_leaderboard,
         submission_rank,
     )
     from sbbench.leaderboard import submit as submit_results
 
-    results = load_results(args.results)  # unreadable file: exit 2
+    from .validate import read_results
+
+    results = read_results(args.results)  # unreadable file: exit 2
     try:
         sub = submit_results(results, args.leaderboard, directory=args.dir)
     except SubmissionRejected as exc:
-        raise CLIError(f"rejected {args.results}: {exc}", code=1) from None
+        raise RejectedResult(f"rejected {args.results}: {exc}") from None
     for warning in sub.warnings:
         print(f"sbbench: warning: {warning}", file=sys.stderr)
     row = sub.row
