@@ -53,7 +53,8 @@ class SbbenchError(Exception):
 
 
 class InputError(SbbenchError, ValueError):
-    """Bad input from the user: an option, a value, a name, a file or its contents.
+    """Bad input from the user: an option, a value, a name, a file or its contents; also
+    what the user can fix in their environment (a download that fails or is corrupt).
 
     The message is shown as one line and should say what was wrong and, where it helps,
     what is valid.
