@@ -22,6 +22,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
+from sbbench.errors import InputError
+
 __all__ = [
     "ChamferConvention",
     "Reduction",
@@ -61,9 +63,9 @@ class ChamferConvention:
         for key in ("symmetric", "squared"):
             value = getattr(self, key)
             if not isinstance(value, bool):
-                raise ValueError(f"Chamfer convention: {key} must be true or false, got {value!r}")
+                raise InputError(f"Chamfer convention: {key} must be true or false, got {value!r}")
         if not isinstance(self.reduction, str) or self.reduction not in REDUCTIONS:
-            raise ValueError(
+            raise InputError(
                 f"Chamfer convention: reduction must be one of {', '.join(REDUCTIONS)}, "
                 f"got {self.reduction!r}"
             )
@@ -73,20 +75,20 @@ class ChamferConvention:
         """The convention of a recorded mapping (``loss_chamfer``, a config's value).
 
         Missing keys take the :data:`SBBENCH_DEFAULT` value (as :func:`~sbbench.metrics.
-        chamfer`'s defaults do). Raises ValueError, prefixed with ``what``, for a
+        chamfer`'s defaults do). Raises InputError (a ValueError), prefixed with ``what``, for a
         non-mapping, an unknown key or a value of the wrong type.
         """
         if isinstance(value, ChamferConvention):
             return value
         if not isinstance(value, Mapping):
-            raise ValueError(f"{what} must be a mapping of {', '.join(cls.KEYS)}, got {value!r}")
+            raise InputError(f"{what} must be a mapping of {', '.join(cls.KEYS)}, got {value!r}")
         unknown = sorted((str(k) for k in value if k not in cls.KEYS), key=str)
         if unknown:
-            raise ValueError(f"{what}: unknown key {unknown[0]!r} (valid: {', '.join(cls.KEYS)})")
+            raise InputError(f"{what}: unknown key {unknown[0]!r} (valid: {', '.join(cls.KEYS)})")
         try:
             return cls(**dict(value))
-        except ValueError as exc:
-            raise ValueError(str(exc).replace("Chamfer convention", what, 1)) from None
+        except InputError as exc:
+            raise InputError(str(exc).replace("Chamfer convention", what, 1)) from None
 
     def to_dict(self) -> dict[str, Any]:
         """``{"symmetric", "reduction", "squared"}``: the keyword arguments, as recorded."""
@@ -125,9 +127,9 @@ _GROUP_BY: dict[str, str | None] = {"same": None, "random": None, "grouped": "mo
 
 
 def check_split_protocol(value: Any, *, what: str = "split protocol") -> SplitProtocol:
-    """``value`` if it is a :data:`SplitProtocol`, else ValueError naming ``what``."""
+    """``value`` if it is a :data:`SplitProtocol`, else InputError naming ``what``."""
     if not isinstance(value, str) or value not in SPLIT_PROTOCOLS:
-        raise ValueError(f"{what} must be one of {', '.join(SPLIT_PROTOCOLS)}, got {value!r}")
+        raise InputError(f"{what} must be one of {', '.join(SPLIT_PROTOCOLS)}, got {value!r}")
     return value  # type: ignore[return-value]
 
 

@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from sbbench._vocabulary import SANN_PAPER
+from sbbench.errors import NotFound
 
 __all__ = ["RunSpec", "TABLES", "reproduce", "summarize", "table_names"]
 
@@ -243,6 +244,20 @@ def table_names() -> list[str]:
     return sorted(TABLES)
 
 
+def _check_table(table: str, only: list[str] | None = None) -> None:
+    """:class:`~sbbench.errors.NotFound` for an unknown ``table`` or ``only`` row key."""
+    if table not in TABLES:
+        import difflib
+
+        close = difflib.get_close_matches(table, TABLES, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise NotFound(f"unknown table {table!r}.{hint} Tables: {', '.join(table_names())}")
+    keys = {spec.key for spec in TABLES[table]}
+    for key in only or []:
+        if key not in keys:
+            raise NotFound(f"no row {key!r} in {table}; rows: {', '.join(sorted(keys))}")
+
+
 def _fmt(stat: dict[str, Any]) -> str:
     return f"{stat['mean']:.4g} ± {stat['std']:.2g}"
 
@@ -268,16 +283,7 @@ def reproduce(
     from sbbench.leaderboard import submit as submit_results
     from sbbench.training import resolve_config, run_experiment
 
-    if table not in TABLES:
-        import difflib
-
-        close = difflib.get_close_matches(table, TABLES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown table {table!r}.{hint} Tables: {', '.join(table_names())}")
-    keys = {spec.key for spec in TABLES[table]}
-    for key in only or []:
-        if key not in keys:
-            raise ValueError(f"no row {key!r} in {table}; rows: {', '.join(sorted(keys))}")
+    _check_table(table, only)  # before anything runs or any folder is made
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -409,8 +415,7 @@ def summarize(table: str, leaderboard_dir: str | Path | None = None) -> str:
     """
     from sbbench.leaderboard import leaderboard_path, read_leaderboard
 
-    if table not in TABLES:
-        raise ValueError(f"unknown table {table!r}; tables: {', '.join(table_names())}")
+    _check_table(table)
     found: dict[str, dict[str, Any]] = {}
     for name in sorted({spec.dataset.partition(":")[0] for spec in TABLES[table]}):
         path = leaderboard_path(name, leaderboard_dir)

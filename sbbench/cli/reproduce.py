@@ -56,30 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def check_selection(table: str, only: list[str] | None = None) -> None:
-    """An unknown table or ``--only`` row is an :class:`~sbbench.errors.InputError` (exit 2),
-    found before anything runs. (:func:`sbbench.reproduce.reproduce` checks the same with
-    plain ValueErrors; this can go once it raises InputError.)"""
-    import difflib
-
-    from sbbench.reproduce import TABLES, table_names
-
-    if table not in TABLES:
-        close = difflib.get_close_matches(table, TABLES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise NotFound(f"unknown table {table!r}.{hint} Tables: {', '.join(table_names())}")
-    keys = {spec.key for spec in TABLES[table]}
-    for key in only or []:
-        if key not in keys:
-            raise NotFound(f"no row {key!r} in {table}; rows: {', '.join(sorted(keys))}")
-
-
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from sbbench.reproduce import reproduce, summarize
 
-    check_selection(args.table, None if args.summary else args.only)
     if args.summary:
         if args.leaderboards is not None and not Path(args.leaderboards).is_dir():
             # otherwise every row reads 'not run' (a run creates the folder it submits to)

@@ -1,8 +1,10 @@
 """Train and evaluate a model on a dataset with k-fold cross-validation.
 
-Defaults come from baselines/<model>/<dataset>.yaml (the papers' settings);
-flags override them. Results, the resolved config, a log, checkpoints and
-plots are written to --out (default runs/<dataset>/<model>/<timestamp>).
+Defaults come from baselines/ (the papers' settings, see baselines/README.md):
+baselines/datasets/<dataset>.yaml, then baselines/<model>/defaults.yaml, then
+baselines/<model>/<dataset>.yaml if it exists; --config FILE and then the flags
+override them. Results, the resolved config, a log, checkpoints and plots are
+written to --out (default runs/<dataset>/<model>/<timestamp>).
 
 Examples:
   sbbench run --model relaxed_e3nn --dataset qm7x
@@ -20,7 +22,6 @@ from __future__ import annotations
 import argparse
 
 from sbbench.cli import CLIError
-from sbbench.errors import InputError
 
 HELP = "train and evaluate a model with k-fold cross-validation (writes results.json)"
 
@@ -104,23 +105,16 @@ def run(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in given.items() if v is not None}  # flags the user gave
     # 'dimenetpp+mlp' is run (and recorded) as 'dimenet+++mlp', the spelling of baselines/
     # and of the leaderboard rows; an unknown name fails here, before anything is built
-    try:
-        model = registry_name(args.model)
-        cfg = resolve_config(
-            model, args.dataset, config_file=args.config, overrides=overrides, quick=args.quick
-        )
-        if cfg.device == "cuda":
-            import torch
+    model = registry_name(args.model)
+    cfg = resolve_config(
+        model, args.dataset, config_file=args.config, overrides=overrides, quick=args.quick
+    )
+    if cfg.device == "cuda":
+        import torch
 
-            if not torch.cuda.is_available():
-                raise CLIError("--device cuda requested but torch sees no CUDA device")
-        check_run(cfg)  # bad model/dataset/task/options: one line, before any work or file
-    except InputError:
-        raise
-    except ValueError as exc:
-        # the config checks of sbbench.training still raise plain ValueErrors for bad
-        # options; only the checks above are mapped to bad input (exit 2), not the run
-        raise CLIError(str(exc)) from None
+        if not torch.cuda.is_available():
+            raise CLIError("--device cuda requested but torch sees no CUDA device")
+    check_run(cfg)  # bad model/dataset/task/options: one line, before any work or file
     if not args.quiet:
         _curie_summary(cfg)
     outcome = run_experiment(cfg, args.out, quiet=args.quiet)

@@ -51,14 +51,13 @@ def run(args: argparse.Namespace) -> int:
     from sbbench.errors import RejectedResult
     from sbbench.leaderboard import (
         SubmissionRejected,
+        load_results,
         read_leaderboard,
         submission_rank,
     )
     from sbbench.leaderboard import submit as submit_results
 
-    from .validate import read_results
-
-    results = read_results(args.results)  # unreadable file: exit 2
+    results = load_results(args.results)  # missing or unreadable file: exit 2
     try:
         sub = submit_results(results, args.leaderboard, directory=args.dir)
     except SubmissionRejected as exc:

@@ -36,25 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--strict", action="store_true", help="exit 1 if there are warnings")
 
 
-def read_results(path: str) -> dict:
-    """:func:`sbbench.leaderboard.load_results`, a file that cannot be read or parsed an
-    :class:`~sbbench.errors.InputError` (exit 2)."""
-    from sbbench.errors import InputError
-    from sbbench.leaderboard import load_results
-
-    try:
-        return load_results(path)
-    except InputError:
-        raise
-    except ValueError as exc:  # load_results' messages name the file and what is wrong
-        raise InputError(str(exc)) from None
-
-
 def run(args: argparse.Namespace) -> int:
     from sbbench.errors import RejectedResult
-    from sbbench.leaderboard import validate_results
+    from sbbench.leaderboard import load_results, validate_results
 
-    results = read_results(args.results)  # unreadable file: exit 2
+    results = load_results(args.results)  # missing or unreadable file: exit 2
     try:
         warnings = validate_results(results, recompute=not args.no_recompute)
     except ValueError as exc:  # every error validate_results finds in the file

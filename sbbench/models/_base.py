@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from sbbench.errors import InputError
+
 __all__ = ["Inputs", "VectorModel", "SYMMETRY_CLASSES", "gradient_vectors", "mlp"]
 
 SYMMETRY_CLASSES = ("invariant", "equivariant", "relaxed-equivariant", "symmetry-breaking")
@@ -132,11 +134,11 @@ class VectorModel(nn.Module):
     def __init__(self, *, out_vectors: int = 1, num_atom_types: int = 100, node_attr_dim: int = 0):
         super().__init__()
         if int(out_vectors) < 1:
-            raise ValueError(f"out_vectors must be >= 1, got {out_vectors}")
+            raise InputError(f"out_vectors must be >= 1, got {out_vectors}")
         if int(num_atom_types) < 1:
-            raise ValueError(f"num_atom_types must be >= 1, got {num_atom_types}")
+            raise InputError(f"num_atom_types must be >= 1, got {num_atom_types}")
         if int(node_attr_dim) < 0:
-            raise ValueError(f"node_attr_dim must be >= 0, got {node_attr_dim}")
+            raise InputError(f"node_attr_dim must be >= 0, got {node_attr_dim}")
         self.out_vectors = int(out_vectors)
         self.num_atom_types = int(num_atom_types)
         self.node_attr_dim = int(node_attr_dim)
@@ -147,21 +149,23 @@ class VectorModel(nn.Module):
         raise NotImplementedError
 
     def check(self, inp: Inputs) -> None:
-        """Raise ValueError if ``inp`` does not fit this model's configuration."""
+        """Raise :class:`~sbbench.errors.InputError` if ``inp`` does not fit this model's
+        configuration (hyperparameters a config can set: ``num_atom_types``,
+        ``node_attr_dim``)."""
         if inp.z.numel() and int(inp.z.max()) >= self.num_atom_types:
             atom = int(inp.z.argmax())
-            raise ValueError(
+            raise InputError(
                 f"atomic number {int(inp.z.max())} at atom {atom} is >= num_atom_types="
                 f"{self.num_atom_types}; build the model with a larger num_atom_types"
             )
         width = 0 if inp.node_attr is None else inp.node_attr.shape[1]
         if width != self.node_attr_dim:
-            raise ValueError(
+            raise InputError(
                 f"batch has node_attr of width {width} but the model was built with "
                 f"node_attr_dim={self.node_attr_dim}"
             )
         if inp.node_vec is not None and not self.uses_node_vec:
-            raise ValueError(f"{type(self).__name__} does not accept 'node_vec' inputs")
+            raise InputError(f"{type(self).__name__} does not accept 'node_vec' inputs")
 
     def features(self, inp: Inputs) -> tuple[Tensor, Tensor]:
         """Return invariant features ``(N, feature_dim)`` and vectors ``(N, 3k)``."""

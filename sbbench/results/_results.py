@@ -49,6 +49,7 @@ import numpy as np
 
 from .._io import atomic_write_bytes
 from .._vocabulary import SANN_PAPER, SBBENCH_DEFAULT
+from ..errors import InputError, NotFound, RejectedResult, SbbenchError
 from ._schema import FORMAT_VERSION, RESULTS_SCHEMA, check
 from ._versions import check_dataset_version
 
@@ -393,7 +394,10 @@ def make_results(
 
     fold_list = _jsonable(list(folds), "folds")
     # seeds and summary are derived from the folds: check their shape before reading them.
-    check(fold_list, RESULTS_SCHEMA["properties"]["folds"], "folds", RESULTS_SCHEMA)
+    try:
+        check(fold_list, RESULTS_SCHEMA["properties"]["folds"], "folds", RESULTS_SCHEMA)
+    except SbbenchError as exc:  # data from the caller (the harness), not a user's file
+        raise ValueError(str(exc)) from None
     results: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "benchmark_version": benchmark_version or __version__,
@@ -417,7 +421,10 @@ def make_results(
         results["samples"] = _jsonable(list(samples), "samples")
     results["summary"] = _summary(fold_list)
     results["content_hash"] = content_hash(results)
-    validate_results(results, recompute=recompute)
+    try:
+        validate_results(results, recompute=recompute)
+    except SbbenchError as exc:  # as above: a plain ValueError, a bug of the caller
+        raise ValueError(str(exc)) from None
     return results
 
 
@@ -450,24 +457,26 @@ def write_results(path: str | os.PathLike, results: Mapping[str, Any]) -> Path:
 
 
 def load_results(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a ``results.json`` (or ``.json.gz``) file; ValueError if it is not a JSON object.
+    """Read a ``results.json`` (or ``.json.gz``) file.
 
-    Loading does not validate; call :func:`validate_results`.
+    Loading does not validate; call :func:`validate_results`. A missing file is a
+    :class:`~sbbench.errors.NotFound`; one that cannot be read, is not JSON or not a JSON
+    object an :class:`~sbbench.errors.InputError`.
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such results file")
+        raise NotFound(f"{path}: no such results file")
     raw = path.read_bytes()
     try:
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
         obj = json.loads(raw.decode("utf-8"))
     except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: unreadable results file ({exc})") from None
+        raise InputError(f"{path}: unreadable results file ({exc})") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+        raise InputError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     if not isinstance(obj, dict):
-        raise ValueError(f"{path}: expected a JSON object at the top level")
+        raise InputError(f"{path}: expected a JSON object at the top level")
     return obj
 
 
@@ -478,11 +487,11 @@ def _array(value: Any, path: str, ndim: int) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError):
-        raise ValueError(f"{path}: not a rectangular array of numbers") from None
+        raise RejectedResult(f"{path}: not a rectangular array of numbers") from None
     if arr.ndim != ndim:
-        raise ValueError(f"{path}: expected a {ndim}-d array, got shape {arr.shape}")
+        raise RejectedResult(f"{path}: expected a {ndim}-d array, got shape {arr.shape}")
     if not np.isfinite(arr).all():
-        raise ValueError(f"{path}: contains NaN or infinity")
+        raise RejectedResult(f"{path}: contains NaN or infinity")
     return arr
 
 
@@ -492,16 +501,16 @@ def _prediction_arrays(p: Mapping[str, Any], path: str):
     ops = _array(p["sym_ops"], f"{path}.sym_ops", 3)
     perms = _array(p["sym_perms"], f"{path}.sym_perms", 2)
     if perms.shape != (ops.shape[0], pred.shape[0]) or (perms != np.round(perms)).any():
-        raise ValueError(
+        raise RejectedResult(
             f"{path}.sym_perms: expected integer (G, N) = ({ops.shape[0]}, {pred.shape[0]}), "
             f"got shape {perms.shape}"
         )
     if pred.shape != target.shape:
-        raise ValueError(f"{path}: pred shape {pred.shape} != target shape {target.shape}")
+        raise RejectedResult(f"{path}: pred shape {pred.shape} != target shape {target.shape}")
     if pred.shape[0] == 0 or pred.shape[1] == 0 or pred.shape[1] % 3:
-        raise ValueError(f"{path}.pred: shape {pred.shape} is not (N, 3k) with N, k >= 1")
+        raise RejectedResult(f"{path}.pred: shape {pred.shape} is not (N, 3k) with N, k >= 1")
     if ops.shape[0] == 0 or ops.shape[1:] != (3, 3):
-        raise ValueError(f"{path}.sym_ops: shape {ops.shape} is not (G, 3, 3) with G >= 1")
+        raise RejectedResult(f"{path}.sym_ops: shape {ops.shape} is not (G, 3, 3) with G >= 1")
     return pred, target, ops, perms.astype(np.int64)
 
 
@@ -550,7 +559,7 @@ def _fold_scores(arrays, where: str) -> dict[str, np.ndarray]:
             try:
                 sbmse(p, t, o, g)
             except (ValueError, TypeError) as exc:
-                raise ValueError(f"{where}.predictions[{j}]: {exc}") from None
+                raise RejectedResult(f"{where}.predictions[{j}]: {exc}") from None
         raise
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
 
@@ -563,7 +572,7 @@ def _check_consistency(results: Mapping[str, Any]) -> list[str]:
     warnings: list[str] = []
     chamfer_loss = results["loss"] in ("cd", "sbcd")
     if chamfer_loss != (results["loss_chamfer"] is not None):
-        raise ValueError(
+        raise RejectedResult(
             f"loss_chamfer: {results['loss_chamfer']!r} does not fit loss {results['loss']!r} "
             "(a mapping for cd/sbcd losses, null for sbmse/mse)"
         )
@@ -573,33 +582,35 @@ def _check_consistency(results: Mapping[str, Any]) -> list[str]:
     for i, f in enumerate(folds):
         key = (f["fold"], f["seed"])
         if key in seen:
-            raise ValueError(f"folds[{i}]: fold {f['fold']} with seed {f['seed']} appears twice")
+            raise RejectedResult(
+                f"folds[{i}]: fold {f['fold']} with seed {f['seed']} appears twice"
+            )
         seen.add(key)
         if f["fold"] >= n_folds:
-            raise ValueError(f"folds[{i}].fold: {f['fold']} >= split.n_folds = {n_folds}")
+            raise RejectedResult(f"folds[{i}].fold: {f['fold']} >= split.n_folds = {n_folds}")
         ids = [p["id"] for p in f["predictions"]]
         if len(set(ids)) != len(ids):
-            raise ValueError(f"folds[{i}].predictions: a sample id appears twice")
+            raise RejectedResult(f"folds[{i}].predictions: a sample id appears twice")
         for j, p in enumerate(f["predictions"]):
             _prediction_arrays(p, f"folds[{i}].predictions[{j}]")
         if "split" in f and set(ids) != set(f["split"]["test"]):
-            raise ValueError(
+            raise RejectedResult(
                 f"folds[{i}]: prediction ids differ from split.test "
                 f"({len(set(ids) ^ set(f['split']['test']))} ids in only one of them)"
             )
     fold_seeds = sorted({f["seed"] for f in folds})
     if sorted(results["seeds"]) != fold_seeds:
-        raise ValueError(f"seeds: {results['seeds']} but the folds use seeds {fold_seeds}")
+        raise RejectedResult(f"seeds: {results['seeds']} but the folds use seeds {fold_seeds}")
     expected = _summary(folds)
     for key, stat in expected.items():
         got = results["summary"][key]
         if (stat is None) != (got is None):
-            raise ValueError(f"summary.{key}: does not match the folds (expected {stat})")
+            raise RejectedResult(f"summary.{key}: does not match the folds (expected {stat})")
         if stat is None:
             continue
         for field in stat:
             if not _close(got[field], stat[field], 1e-9, 1e-12):
-                raise ValueError(
+                raise RejectedResult(
                     f"summary.{key}.{field}: {got[field]} but the folds give {stat[field]}"
                 )
     if len(fold_seeds) < _MIN_SEEDS:
@@ -618,7 +629,8 @@ def _check_consistency(results: Mapping[str, Any]) -> list[str]:
 
 
 def check_against_dataset(results: Mapping[str, Any], dataset: Any) -> None:
-    """Raise ValueError unless every stored prediction is about ``dataset``'s own samples.
+    """Raise :class:`~sbbench.errors.RejectedResult` unless every stored prediction is
+    about ``dataset``'s own samples.
 
     Scores are recomputed from the targets, ``sym_ops`` and ``sym_perms`` stored in the
     results file; this checks those against the data the sha256 names (sample ids exist,
@@ -631,7 +643,7 @@ def check_against_dataset(results: Mapping[str, Any], dataset: Any) -> None:
             where = f"folds[{i}].predictions[{j}]"
             sample = by_id.get(p["id"]) if isinstance(p["id"], int) else None
             if sample is None:
-                raise ValueError(
+                raise RejectedResult(
                     f"{where}.id: no sample {p['id']!r} in {results['dataset']['name']}"
                 )
             n = int(sample.num_nodes)
@@ -644,7 +656,7 @@ def check_against_dataset(results: Mapping[str, Any], dataset: Any) -> None:
             for key, want in expected.items():
                 got = np.asarray(p[key], dtype=want.dtype)
                 if got.shape != want.shape or not np.allclose(got, want, rtol=0, atol=1e-6):
-                    raise ValueError(
+                    raise RejectedResult(
                         f"{where}.{key}: differs from sample {p['id']} of "
                         f"{results['dataset']['name']} (the data its sha256 names)"
                     )
@@ -687,7 +699,8 @@ def overlap_warnings(results: Mapping[str, Any]) -> list[str]:
 def validate_results(
     results: Mapping[str, Any], *, recompute: bool = True, check_hash: bool = True
 ) -> list[str]:
-    """Check a results dict; return warnings, raise ValueError (with field path) on errors.
+    """Check a results dict; return warnings, raise :class:`~sbbench.errors.RejectedResult`
+    (a ValueError, with the field path) on errors.
 
     Checks, in order: the JSON schema (types, required fields, finite numbers), the
     content hash, internal consistency (unique (fold, seed) runs, seeds, array shapes,
@@ -699,11 +712,14 @@ def validate_results(
     collapsed test predictions, an unknown dataset version, train/test overlap
     (:func:`overlap_warnings`).
     """
-    check(results, RESULTS_SCHEMA)
+    try:
+        check(results, RESULTS_SCHEMA)
+    except InputError as exc:  # a JSON object, but not a results file
+        raise RejectedResult(str(exc)) from None
     if check_hash:
         actual = content_hash(results)
         if actual != results["content_hash"]:
-            raise ValueError(
+            raise RejectedResult(
                 f"content_hash: {results['content_hash']} does not match the content "
                 f"({actual}); the file was modified after it was made"
             )
@@ -713,14 +729,14 @@ def validate_results(
             zip(results["folds"], recompute_scores(results), strict=True)
         ):
             if fold["test"]["collapsed"] != again["collapsed"]:
-                raise ValueError(
+                raise RejectedResult(
                     f"folds[{i}].test.collapsed: stored {fold['test']['collapsed']} but the "
                     f"predictions give {again['collapsed']}"
                 )
             for metric in SCORES:
                 stored = fold["test"][metric]
                 if not _close(stored, again[metric], RTOL, ATOL):
-                    raise ValueError(
+                    raise RejectedResult(
                         f"folds[{i}].test.{metric}: stored {stored:.8g} but the predictions "
                         f"give {again[metric]:.8g} (tolerance rtol={RTOL:g}, atol={ATOL:g})"
                     )

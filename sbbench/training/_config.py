@@ -49,6 +49,7 @@ from typing import Any
 import yaml
 
 from .._vocabulary import SANN_PAPER, SBBENCH_DEFAULT, SPLIT_PROTOCOLS, ChamferConvention
+from ..errors import InputError, NotFound
 
 __all__ = [
     "RunConfig",
@@ -105,18 +106,23 @@ class RunConfig:
     baseline: str | None = None
 
     def validate(self) -> None:
-        """Raise ValueError naming the first bad field."""
+        """Raise :class:`~sbbench.errors.InputError` naming the first bad field (its
+        ``key`` attribute is the field's name)."""
         for name in ("folds", "epochs", "batch_size", "lr", "seeds", "loss", "optimizer"):
             if getattr(self, name) is None:
-                raise ValueError(f"{name} may not be null")
+                raise _bad(name, f"{name} may not be null")
         if self.split is not None and self.split not in SPLIT_PROTOCOLS:
-            raise ValueError(
+            raise _bad(
+                "split",
                 f"split must be one of {', '.join(SPLIT_PROTOCOLS)} (or null for the "
-                f"dataset's own protocol); got {self.split!r}"
+                f"dataset's own protocol); got {self.split!r}",
             )
         if not isinstance(self.loss_chamfer, dict):
-            raise ValueError(f"loss_chamfer must be a mapping, got {self.loss_chamfer!r}")
-        ChamferConvention.from_dict(self.loss_chamfer, what="loss_chamfer")
+            raise _bad("loss_chamfer", f"loss_chamfer must be a mapping, got {self.loss_chamfer!r}")
+        try:
+            ChamferConvention.from_dict(self.loss_chamfer, what="loss_chamfer")
+        except InputError as exc:
+            raise _bad("loss_chamfer", str(exc)) from None
         checks = [
             ("loss", self.loss, LOSSES),
             ("optimizer", self.optimizer, OPTIMIZERS),
@@ -127,23 +133,31 @@ class RunConfig:
             if value not in valid:
                 close = difflib.get_close_matches(str(value), valid, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise ValueError(f"{name} must be one of {', '.join(valid)}; got {value!r}{hint}")
+                raise _bad(name, f"{name} must be one of {', '.join(valid)}; got {value!r}{hint}")
         for name in ("folds", "epochs", "batch_size"):
             if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise _bad(name, f"{name} must be >= 1, got {getattr(self, name)}")
         if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
+            raise _bad("lr", f"lr must be > 0, got {self.lr}")
         if not self.seeds:
-            raise ValueError("at least one seed is needed")
+            raise _bad("seeds", "at least one seed is needed")
 
     @property
     def chamfer(self) -> ChamferConvention:
         """``loss_chamfer`` as a :class:`~sbbench._vocabulary.ChamferConvention` (the
-        convention of a cd/sbcd training loss); ValueError naming ``loss_chamfer``."""
+        convention of a cd/sbcd training loss); InputError naming ``loss_chamfer``."""
         return ChamferConvention.from_dict(self.loss_chamfer, what="loss_chamfer")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _bad(key: str, message: str) -> InputError:
+    """An :class:`~sbbench.errors.InputError` about config key ``key`` (its ``key``
+    attribute), for :func:`resolve_config` to name the file the value came from."""
+    exc = InputError(message)
+    exc.key = key  # type: ignore[attr-defined]
+    return exc
 
 
 def _baselines_dir() -> Path:
@@ -244,7 +258,7 @@ def _check_types(path: Path, data: dict[str, Any]) -> None:
                 note = f" (YAML reads {value} as text: write it with a decimal point, e.g. 1.0e-4)"
             except ValueError:
                 pass
-        raise ValueError(
+        raise InputError(
             f"{path}: {key} must be {_type_name(hint)}, got {value!r} "
             f"({type(value).__name__}){note}"
         )
@@ -254,15 +268,15 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML ({exc})") from None
+        raise InputError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
+        raise InputError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     unknown = sorted(set(data) - fields, key=str)
     if unknown:
         close = difflib.get_close_matches(str(unknown[0]), fields, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(f"{path}: unknown config key {unknown[0]!r}{hint}")
+        raise InputError(f"{path}: unknown config key {unknown[0]!r}{hint}")
     _check_types(path, data)
     return data
 
@@ -287,29 +301,47 @@ def resolve_config(
     overrides: dict[str, Any] | None = None,
     quick: bool = False,
 ) -> RunConfig:
-    """Build the :class:`RunConfig` for ``model`` on ``dataset`` (``"h2o_modes:asym"`` allowed)."""
+    """Build the :class:`RunConfig` for ``model`` on ``dataset`` (``"h2o_modes:asym"`` allowed).
+
+    Bad keys, types and values are an :class:`~sbbench.errors.InputError` that names the
+    file the value came from (a baseline YAML or ``config_file``) and the key; a missing
+    ``config_file`` is a :class:`~sbbench.errors.NotFound`.
+    """
     name, _, task = dataset.partition(":")
     cfg: dict[str, Any] = RunConfig(model=model, dataset=name).to_dict()
+    origin: dict[str, Path | None] = {}  # key -> the file its value came from
     paths = baseline_files(model, name)
     for path in paths:
-        _merge(cfg, _read_yaml(path))
+        data = _read_yaml(path)
+        _merge(cfg, data)
+        origin.update(dict.fromkeys(data, path))
     if paths:
         cfg["baseline"] = " + ".join(f"baselines/{p.parent.name}/{p.name}" for p in paths)
     if config_file is not None:
         p = Path(config_file)
         if not p.is_file():
-            raise FileNotFoundError(f"config file {p} does not exist")
-        _merge(cfg, _read_yaml(p))
+            raise NotFound(f"config file {p} does not exist")
+        data = _read_yaml(p)
+        _merge(cfg, data)
+        origin.update(dict.fromkeys(data, p))
     fields = {f.name for f in dataclasses.fields(RunConfig)}
     for key in overrides or {}:
         if key not in fields:
-            raise ValueError(f"unknown config key {key!r} in overrides")
+            raise InputError(f"unknown config key {key!r} in overrides")
     _merge(cfg, dict(overrides or {}))
+    origin.update(dict.fromkeys(overrides or {}))
     if quick:
         _merge(cfg, QUICK)
+        origin.update(dict.fromkeys(QUICK))
     cfg["model"], cfg["dataset"] = model, name
     if task:
         cfg["task"] = task
     run = RunConfig(**cfg)
-    run.validate()
+    try:
+        run.validate()
+    except InputError as exc:
+        where = origin.get(getattr(exc, "key", ""))
+        if where is None:
+            raise
+        raise InputError(f"{where}: {exc}") from None
     return run

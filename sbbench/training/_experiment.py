@@ -41,6 +41,7 @@ import yaml
 
 from .._io import atomic_path, atomic_write_text
 from .._vocabulary import split_group_by
+from ..errors import InputError
 from ._config import RunConfig
 from ._loop import SCORES, evaluate, train_fold
 
@@ -87,9 +88,9 @@ def check_run(cfg: RunConfig) -> None:
     cfg.validate()
     if len(set(cfg.seeds)) != len(cfg.seeds):
         dup = next(s for s in cfg.seeds if cfg.seeds.count(s) > 1)
-        raise ValueError(f"seed {dup} is given twice in seeds {cfg.seeds}")
+        raise InputError(f"seed {dup} is given twice in seeds {cfg.seeds}")
     if cfg.threads is not None and cfg.threads < 0:
-        raise ValueError(f"threads must be >= 1 (or 0/None: the default), got {cfg.threads}")
+        raise InputError(f"threads must be >= 1 (or 0/None: the default), got {cfg.threads}")
     options = dict(cfg.dataset_options)
     if cfg.task:
         options["task"] = cfg.task
