@@ -7,7 +7,11 @@ graphs, float32, a random per-atom vector target and an MSE loss. A training
 step is forward + backward + Adam step. The models take their steps in turn
 (round robin, so that load from other processes on a shared machine hits all
 of them alike); the median over ``--steps`` steps after ``--warmup`` steps is
-reported together with the parameter count and the ratio to SchNet. Also
+reported together with the parameter count and the ratio to SchNet, in wall
+time (the targets) and in the process's CPU time (``time.process_time``, which
+leaves out the time other processes hold the cores: on a loaded machine a long
+step is interrupted more often than a short one, so wall-time medians can
+overstate a slow model's ratio there; on an idle machine the two agree). Also
 printed: SANN's first forward (frame detection for every molecule, later
 cached) and the ``relaxed_e3nn`` targets of issue 15 --
 
@@ -96,15 +100,17 @@ class _Stepper:
         self.target = torch.randn(batch.num_nodes, 3, generator=gen)
         self.opt = torch.optim.Adam(model.parameters(), lr=1e-4)
         self.times: list[float] = []
+        self.cpu_times: list[float] = []
 
     def step(self, record: bool = True) -> None:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         self.opt.zero_grad()
         loss = (self.model(self.batch) - self.target).pow(2).mean() + self.model.regularization()
         loss.backward()
         self.opt.step()
         if record:
             self.times.append(time.perf_counter() - t0)
+            self.cpu_times.append(time.process_time() - c0)
 
 
 def step_times(model: torch.nn.Module, batch: Batch, steps: int, warmup: int) -> list[float]:
@@ -171,10 +177,15 @@ def main() -> None:
         params[label] = sum(p.numel() for p in model.parameters())
     round_robin(steppers, args.steps, args.warmup)
     results = {label: statistics.median(st.times) for label, st in steppers.items()}
+    cpu = {label: statistics.median(st.cpu_times) for label, st in steppers.items()}
     base = results["schnet"]
-    print(f"\n{'model':<30}{'params':>10}{'ms/step':>12}{'vs schnet':>12}")
+    head = f"{'model':<30}{'params':>10}{'ms/step':>12}{'vs schnet':>12}{'cpu ms':>10}{'cpu vs':>9}"
+    print("\n" + head)
     for label, t in results.items():
-        print(f"{label:<30}{params[label]:>10}{1e3 * t:>12.1f}{t / base:>11.2f}x")
+        print(
+            f"{label:<30}{params[label]:>10}{1e3 * t:>12.1f}{t / base:>11.2f}x"
+            f"{1e3 * cpu[label]:>10.1f}{cpu[label] / cpu['schnet']:>8.2f}x"
+        )
 
     def ratio(a: str, b: str) -> float | None:
         return results[a] / results[b] if a in results and b in results else None
@@ -182,6 +193,11 @@ def main() -> None:
     l2, l0 = "relaxed_e3nn l_relaxed=2", "relaxed_e3nn l_relaxed=0"
     lines = [
         (f"{l2} / schnet", ratio(l2, "schnet"), "<= 5x"),
+        (
+            f"{l2} / schnet in CPU time",
+            cpu[l2] / cpu["schnet"] if l2 in cpu else None,
+            "",
+        ),
         ("relaxed weights cost: l_relaxed=2 / l_relaxed=0", ratio(l2, l0), "<= 1.3x"),
         (
             "stock e3nn TensorProduct / fused (same network)",

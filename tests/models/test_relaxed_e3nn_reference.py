@@ -127,14 +127,16 @@ def test_implementations_compute_the_same_function(implementation):
         build("relaxed_e3nn", implementation="cuda", **hp)
 
 
-def test_fused_in_many_chunks_matches(monkeypatch):
-    """The fused contraction runs over chunks of atoms (cache-sized); force several."""
+@pytest.mark.parametrize("knob", ["_CHUNK_FLOATS", "_DZ_CHUNK_FLOATS"])
+def test_fused_in_many_chunks_matches(monkeypatch, knob):
+    """The fused contraction runs over chunks of atoms (cache-sized) and its backward
+    builds dZ in sub-chunks; force one atom per chunk, or per sub-chunk with Z kept."""
     import sbbench.models._relaxed_tp as rtp
 
     hp = dict(hidden=8, layers=1, lmax=2, l_relaxed=2)
     ref, new = _pair(**hp)
     data = _batch(hp)
-    monkeypatch.setattr(rtp, "_CHUNK_FLOATS", 1)  # one atom per chunk
+    monkeypatch.setattr(rtp, knob, 1)
     out_new = new(data)
     out_ref = ref(data)
     assert torch.allclose(out_new, out_ref, atol=1e-10, rtol=0)
@@ -159,3 +161,44 @@ def _to64(data):
     data = data.clone()
     data.pos = data.pos.double()
     return data
+
+
+def test_reused_z_buffer_keeps_every_graph_exact():
+    """Z lives in a buffer reused across steps; graphs that are still to be
+    differentiated (two forwards before one backward, retain_graph) keep their own."""
+    import copy
+    import pickle
+
+    hp = dict(hidden=4, layers=1, lmax=2, l_relaxed=2)
+    _, model = _pair(**hp)
+    d1, d2 = _batch(hp), _to64(random_molecules((3, 5), seed=5))
+
+    def grads(run):
+        model.zero_grad()
+        run()
+        return [p.grad.clone() for p in model.parameters()]
+
+    g1 = grads(lambda: model(d1).sum().backward())
+    g2 = grads(lambda: model(d2).sum().backward())
+    both = grads(lambda: (model(d1).sum() + model(d2).sum()).backward())
+    for a, b, c in zip(g1, g2, both, strict=True):
+        assert torch.allclose(a + b, c, atol=1e-12, rtol=0)
+
+    def retained():
+        first = model(d1).sum()
+        first.backward(retain_graph=True)
+        second = model(d2).sum()  # may not overwrite the retained graph's Z
+        first.backward()
+        second.backward()
+
+    for a, b, c in zip(g1, g2, grads(retained), strict=True):
+        assert torch.allclose(2 * a + b, c, atol=1e-12, rtol=0)
+
+    workspace = model.convs[0].fused._workspace
+    model(d1).sum().backward()
+    buffer = workspace._buf.data_ptr()
+    model(d1).sum().backward()
+    assert workspace._buf.data_ptr() == buffer  # reused by a plain training loop
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert clone.convs[0].fused._workspace._buf is None
+        assert torch.allclose(clone(d1), model(d1), atol=1e-12, rtol=0)
