@@ -2,7 +2,7 @@
 
 Run after bumping a dataset's ``version`` (its ``build`` changed), from the repository
 root: ``python datasets/pin_sha256.py``. The leaderboard accepts a result only on data
-with the pinned sha256 for its (dataset, version, options); tests/leaderboard/test_pins.py
+with the pinned sha256 for its (dataset, version, options); tests/results/test_pins.py
 fails when the data the code builds differ from the pin of the same version, i.e. when
 the data changed without a version bump. Pinned: each task with default options, plus the
 shipped option variants listed in SHIPPED (H2O direction targets; QM7-X: the shipped

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -64,3 +65,12 @@ def pytest_report_header(config):
     return "sbbench folders: " + ", ".join(
         f"{name}={os.environ.get(name, '(unset)')}" for name in CACHE_VARIABLES
     )
+
+
+@pytest.fixture
+def toy_known(monkeypatch):
+    """Dataset 'toy' version '1' is known to the leaderboard during the test (results and
+    leaderboard tests; tests/results/_factory.py)."""
+    from tests.results._factory import register_toy
+
+    return register_toy(monkeypatch)

@@ -168,7 +168,7 @@ def test_a_malformed_results_file_is_exit_2(sbbench, tmp_path, content, needle):
 
 def test_a_well_formed_results_file_the_board_rejects_is_exit_1(sbbench, tmp_path):
     from sbbench.leaderboard import content_hash, write_results
-    from tests.leaderboard._factory import build_results
+    from tests.results._factory import build_results
 
     path = write_results(tmp_path / "results.json", build_results())  # dataset 'toy'
     code, out, err = sbbench("validate", path)

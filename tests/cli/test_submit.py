@@ -9,7 +9,7 @@ import torch
 
 import sbbench.cli as cli
 from sbbench.leaderboard import content_hash, write_results
-from tests.leaderboard._factory import build_results, register_toy
+from tests.results._factory import build_results, register_toy
 
 torch.set_num_threads(1)
 

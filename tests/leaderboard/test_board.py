@@ -30,7 +30,7 @@ from sbbench.leaderboard import (
     write_results,
 )
 from sbbench.leaderboard._schema import check
-from tests.leaderboard._factory import (
+from tests.results._factory import (
     C2V,
     act,
     build_results,

@@ -18,7 +18,7 @@ from sbbench.leaderboard import (
     select_boards,
     submit,
 )
-from tests.leaderboard._factory import build_results, register_toy
+from tests.results._factory import build_results, register_toy
 
 
 @pytest.fixture(scope="module")

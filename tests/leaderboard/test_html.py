@@ -1,7 +1,7 @@
 """The leaderboard page (``sbbench leaderboard --format html``), checked in headless Chromium.
 
 The page is rendered from small real leaderboards built here (results files of
-tests/leaderboard/_factory.py on the shipped square and h2o_modes data and on the toy
+tests/results/_factory.py on the shipped square and h2o_modes data and on the toy
 dataset, accepted by :func:`sbbench.leaderboard.submit`), and once from the committed
 leaderboards/ (with SBBENCH_WRITE_SCREENSHOT=1 that check also writes
 docs/leaderboard/screenshot.png).
@@ -34,7 +34,7 @@ import pytest
 
 from sbbench.leaderboard import rank_rows, read_leaderboard, submit
 from sbbench.leaderboard._html import equivariant_floor, render_html, row_status
-from tests.leaderboard._factory import (
+from tests.results._factory import (
     CD_PAPER,
     build_results,
     dataset_entry,

@@ -8,7 +8,7 @@ import pytest
 
 from sbbench.leaderboard import RESULTS_SCHEMA, ROW_SCHEMA, row_columns, row_from_results
 from sbbench.leaderboard._schema import check, schema_text
-from tests.leaderboard._factory import build_results
+from tests.results._factory import build_results
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sbbench.leaderboard import rank_rows, row_from_results, submission_rank
-from tests.leaderboard._factory import build_results
+from tests.results._factory import build_results
 
 
 def _row(tag: int, *, score: float | None = None, **changes):

@@ -29,7 +29,7 @@ from sbbench.leaderboard import (
 from sbbench.results import _versions
 from sbbench.results._pins import PINS
 from sbbench.results._versions import options_key
-from tests.leaderboard._factory import build_results, dataset_entry, samples_of
+from tests.results._factory import build_results, dataset_entry, samples_of
 
 torch.set_num_threads(1)
 

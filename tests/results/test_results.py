@@ -24,7 +24,7 @@ from sbbench.leaderboard import (
 )
 from sbbench.metrics import chamfer, is_collapsed, sbcd, sbmse
 from sbbench.results._results import _summary
-from tests.leaderboard._factory import (
+from tests.results._factory import (
     C2V,
     CD,
     CD_PAPER,
