@@ -1,6 +1,14 @@
 """The harness that trains and evaluates every model identically (``sbbench run``)."""
 
-from ._config import LOSSES, OPTIMIZERS, SCHEDULERS, RunConfig, baseline_file, resolve_config
+from ._config import (
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULERS,
+    RunConfig,
+    baseline_file,
+    baseline_files,
+    resolve_config,
+)
 from ._experiment import (
     RunOutcome,
     RunPlan,
@@ -21,6 +29,7 @@ __all__ = [
     "RunConfig",
     "resolve_config",
     "baseline_file",
+    "baseline_files",
     "run_experiment",
     "check_run",
     "RunOutcome",
