@@ -28,16 +28,6 @@ def _one_line_error(err: str, *needles: str) -> None:
         assert needle in lines[0], (needle, err)
 
 
-@pytest.fixture
-def sbbench(capsys):
-    def run(*args):
-        code = cli.main([str(a) for a in args])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
-
-
 # --------------------------------------------------------------------------- run
 
 

@@ -10,18 +10,6 @@ import sbbench.datasets as datasets
 from sbbench.errors import EXIT_BUG, EXIT_INPUT, EXIT_REJECTED
 
 
-@pytest.fixture
-def sbbench(capsys, monkeypatch):
-    monkeypatch.delenv("SBBENCH_LEADERBOARDS", raising=False)
-
-    def run(*args):
-        code = cli.main([str(a) for a in args])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
-
-
 def _one_line_error(err: str, *needles: str) -> None:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sbbench: error: "), err

@@ -17,21 +17,11 @@ MINE = ("submit", "validate", "leaderboard", "ls")
 
 
 @pytest.fixture
-def sbbench(monkeypatch, capsys):
-    """Run ``sbbench ARGS`` in-process; returns (exit code, stdout, stderr).
-
-    Only this file's subcommands are registered, so the tests do not depend on the
-    state of other subcommands.
-    """
+def sbbench(sbbench, monkeypatch):
+    """tests/cli/conftest.py's runner with only this file's subcommands registered, so
+    the tests do not depend on the state of other subcommands."""
     monkeypatch.setattr(cli, "COMMANDS", {k: v for k, v in cli.COMMANDS.items() if k in MINE})
-    monkeypatch.delenv("SBBENCH_LEADERBOARDS", raising=False)
-
-    def run(*args):
-        code = cli.main([str(a) for a in args])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
+    return sbbench
 
 
 @pytest.fixture(scope="module")
