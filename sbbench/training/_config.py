@@ -192,6 +192,19 @@ def _model_folder(model: str) -> Path | None:
     return None
 
 
+def _registry_spelling(model: str) -> str:
+    """``model`` as the registry spells it (``dimenetpp+mlp`` -> ``dimenet+++mlp``), so
+    that results, run folders and leaderboard rows carry one name per model whichever
+    alias was typed; an unknown name is returned as given (the caller's model check
+    reports it)."""
+    from sbbench.models._registry import registry_name
+
+    try:
+        return registry_name(model)
+    except ValueError:
+        return model
+
+
 def baseline_files(model: str, dataset: str) -> list[Path]:
     """The baseline YAMLs of ``model`` on ``dataset`` (``name`` without ``:task``), in the
     order :func:`resolve_config` merges them: ``datasets/<dataset>.yaml``,
@@ -333,7 +346,7 @@ def resolve_config(
     if quick:
         _merge(cfg, QUICK)
         origin.update(dict.fromkeys(QUICK))
-    cfg["model"], cfg["dataset"] = model, name
+    cfg["model"], cfg["dataset"] = _registry_spelling(model), name
     if task:
         cfg["task"] = task
     run = RunConfig(**cfg)

@@ -99,3 +99,15 @@ def test_a_run_records_the_complete_set(tmp_path):
     results = run_experiment(cfg, tmp_path / "o", quiet=True).results
     assert results["hyperparameters"]["model"] == defaults("sann", hidden=8, layers=1)
     assert results["hyperparameters"]["model"]["sym_tol"] == 0.1
+
+
+@pytest.mark.parametrize("typed", ["dimenetpp+mlp", "DimeNetPP+MLP", "dimenet+++mlp"])
+def test_a_model_alias_resolves_to_the_one_spelling_rows_carry(typed):
+    """Whatever alias is typed, the resolved config (and so results.json, the run folder
+    and the leaderboard row) names the model as the registry does and the committed
+    rows do: ``dimenet+++mlp``, not a second board entry ``dimenetpp+mlp``."""
+    from sbbench.training import resolve_config
+
+    cfg = resolve_config(typed, "square")
+    assert cfg.model == "dimenet+++mlp"
+    assert cfg.to_dict() == resolve_config("dimenet+++mlp", "square").to_dict()
