@@ -15,7 +15,8 @@ Typical use::
     pg = detect(positions, numbers, tol=0.1)  # positions (N, 3) in Å
     pg.schoenflies, pg.order, pg.operations, pg.permutations, pg.orbits
     c = pg.canonical_positions()  # (x - centroid) @ pg.frame, SANN Def. 3.5
-    sym_positions, rmsd = pg.symmetrize()
+    sym_positions, rmsd = pg.symmetrize()  # one projection onto pg
+    sym_positions, rmsd, pg = symmetrize_structure(positions, numbers, tol=0.1)  # to a fixed point
     pg.stabilizer(dipoles, tol=0.05).schoenflies  # e.g. 'C2v' -> 'Cs' (symmetry breaking)
     pg.reynolds(y)  # mean_g R_g^T y_perm(g, i): the best strictly equivariant output
 
@@ -65,6 +66,7 @@ from ._sweep import (
     tolerance_grid,
     tolerance_sweep,
 )
+from ._symmetrize import symmetrize_structure
 
 __all__ = [
     "DEFAULT_SWEEP_STEP",
@@ -86,6 +88,7 @@ __all__ = [
     "point_group_report",
     "schoenflies",
     "sweep_report",
+    "symmetrize_structure",
     "tolerance_grid",
     "tolerance_sweep",
 ]
