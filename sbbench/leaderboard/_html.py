@@ -100,8 +100,10 @@ def row_status(row: Mapping[str, Any]) -> tuple[bool, str]:
     """``(ranked, reason)``: may the row be ranked, i.e. is it on the current data?
 
     A row is current if its dataset version is accepted with any content (``None`` in
-    :data:`~sbbench.leaderboard.DATASET_VERSIONS`), or its ``dataset_sha256`` is a pin of
-    that version whose options have the row's task (``sbbench/results/_pins.py``).
+    :data:`~sbbench.leaderboard.DATASET_VERSIONS`), or it is the current version and its
+    ``dataset_sha256`` is a pin of that version whose options have the row's task
+    (``sbbench/results/_pins.py``). A row on a retired version stays checkable against
+    that version's pins but is not ranked: it awaits a re-run on the current data.
     A version without pins counts as current if the sha256 is that of the data the
     current code builds with the default options of the task. ``reason`` says why not.
     """
@@ -113,6 +115,9 @@ def row_status(row: Mapping[str, Any]) -> tuple[bool, str]:
         pins = versions[version]
         if pins is None:
             return True, "version accepted with any content"
+        current = _current_version(name)
+        if current is not None and version != current:
+            return False, f"dataset version {version} is retired (current: {current}): rerun"
         if pins:
             task_pins = sorted(v for k, v in pins.items() if _pin_task(k) == row["task"])
             if sha in task_pins:
