@@ -1,7 +1,7 @@
 """Training-step time of every model of the zoo vs PyG SchNet, measured in the same run.
 
 Workload: one batch of small molecules, by default the first 32 conformers of
-the shipped QM7-X reference set (``datasets/qm7x/reference.hdf5``; G2
+the served QM7-X reference set (``datasets/qm7x/reference_v2.hdf5``; G2
 molecules from ``ase.build.molecule`` if it cannot be read), fully connected
 graphs, float32, a random per-atom vector target and an MSE loss. A training
 step is forward + backward + Adam step. The models take their steps in turn
@@ -70,10 +70,9 @@ def reference_batch(size: int) -> tuple[Batch, str]:
     """The first ``size`` QM7-X reference conformers, or G2 molecules as a fallback."""
     data = []
     try:
-        from sbbench._paths import shipped_file
-        from sbbench.datasets.qm7x import iter_conformers
+        from sbbench.datasets.qm7x import iter_conformers, reference_file
 
-        for conf in iter_conformers(shipped_file("qm7x", "reference.hdf5")):
+        for conf in iter_conformers(reference_file()):
             data.append((conf.numbers, conf.positions))
             if len(data) == size:
                 break

@@ -24,8 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sbbench._paths import shipped_file
-from sbbench.datasets.qm7x import curate, iter_conformers
+from sbbench.datasets.qm7x import curate, iter_conformers, reference_file
 
 QM7X_CONFORMERS = 4_195_237  # conformers in QM7-X (Hoja et al., Sci. Data 2021)
 
@@ -39,7 +38,7 @@ def main() -> None:
     p.add_argument("--file", type=Path, default=None, help="QM7-X-layout file (default: shipped)")
     p.add_argument("--repeat", type=int, default=3, help="repetitions (best time is reported)")
     args = p.parse_args()
-    path = args.file or shipped_file("qm7x", "reference.hdf5")
+    path = args.file or reference_file()
     t_read, t_cur, n = [], [], 0
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(args.repeat):

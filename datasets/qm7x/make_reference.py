@@ -270,12 +270,25 @@ def cmd_assemble(args) -> int:
     return 0
 
 
-CARD_BEGIN = "<!-- numbers:begin (written by make_reference.py assemble) -->"
-CARD_END = "<!-- numbers:end -->"
+def card_markers(tag: str = "numbers", script: str = "make_reference.py") -> tuple[str, str]:
+    """The begin/end comments around a generated block of the data card."""
+    return f"<!-- {tag}:begin (written by {script} assemble) -->", f"<!-- {tag}:end -->"
 
 
-def card_numbers(path: Path) -> str:
-    """Markdown block of the set's key numbers (checked by tests/datasets/qm7x/test_card.py)."""
+CARD_BEGIN, CARD_END = card_markers()
+
+
+def card_numbers(
+    path: Path,
+    markers: tuple[str, str] = (CARD_BEGIN, CARD_END),
+    load_call: str = 'sd.load("qm7x", source="reference", reference_version=1)',
+    extra=None,
+) -> str:
+    """Markdown block of the set's key numbers (checked by tests/datasets/qm7x/test_card.py).
+
+    ``extra``: optional callable taking the curated file's path and returning more lines
+    (make_reference_v2.py adds the subset's elements and the CPU time).
+    """
     import tempfile as _tf
 
     import h5py
@@ -300,11 +313,12 @@ def card_numbers(path: Path) -> str:
             devs.append(dev)
     with _tf.TemporaryDirectory() as tmp:
         res = curate([path], Path(tmp) / "c.hdf5", progress=False)
+        more = list(extra(Path(tmp) / "c.hdf5")) if extra is not None else []
     q = np.percentile(devs, [10, 50, 90]) if devs else [float("nan")] * 3
     return "\n".join(
         [
-            CARD_BEGIN,
-            f"* File: `reference.hdf5`, PBE0/{basis}, PySCF {pyscf_version}.",
+            markers[0],
+            f"* File: `{path.name}`, PBE0/{basis}, PySCF {pyscf_version}.",
             f"* **{n_mol}** molecules, **{n_conf}** conformers "
             f"({n_opt} `-opt` + {n_conf - n_opt} displaced).",
             f"* Displaced conformers still symmetric at 0.2 Å (order > 1): **{n_sym}**; "
@@ -312,21 +326,24 @@ def card_numbers(path: Path) -> str:
             f"10/50/90 % = {q[0]:.4f} / {q[1]:.4f} / {q[2]:.4f}.",
             f"* Curation (tol 0.2 Å, dipole_tol 0.01 e·bohr): **{res.conformers_broken}** "
             f"symmetry-breaking conformers; kept **{res.molecules_kept}** molecules / "
-            f'**{res.conformers_kept}** conformers (what `sd.load("qm7x", '
-            f'source="reference")` returns).',
-            CARD_END,
+            f"**{res.conformers_kept}** conformers (what `{load_call}` returns).",
+            *more,
+            markers[1],
         ]
     )
 
 
-def write_card_numbers(h5: Path, card: Path) -> None:
-    """Replace the numbers block of the data card (atomically)."""
+def write_card_numbers(
+    h5: Path, card: Path, markers: tuple[str, str] = (CARD_BEGIN, CARD_END), **kwargs
+) -> None:
+    """Replace a numbers block of the data card (atomically); ``kwargs`` to :func:`card_numbers`."""
     text = card.read_text()
-    if CARD_BEGIN not in text or CARD_END not in text:
-        raise ValueError(f"{card}: numbers markers not found")
-    head, rest = text.split(CARD_BEGIN, 1)
-    tail = rest.split(CARD_END, 1)[1]
-    new = head + card_numbers(h5) + tail
+    begin, end = markers
+    if begin not in text or end not in text:
+        raise ValueError(f"{card}: numbers markers {begin!r} ... {end!r} not found")
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    new = head + card_numbers(h5, markers, **kwargs) + tail
     fd, tmp = tempfile.mkstemp(dir=card.parent)
     os.chmod(tmp, 0o644)
     with os.fdopen(fd, "w") as fh:

@@ -350,7 +350,54 @@ def cmd_assemble(args) -> int:
     atomic_write_bytes(out.with_suffix(".sha256"), f"{digest}  {out.name}\n".encode())
     n_conf = sum(len(c) for c in molecules.values())
     print(f"wrote {out} ({len(molecules)} molecules, {n_conf} conformers), sha256 {digest}")
+    if args.card:
+        sys.path.insert(0, str(HERE))
+        from make_reference import card_markers, write_card_numbers
+
+        write_card_numbers(
+            out,
+            Path(args.card),
+            card_markers("numbers-v2", "make_reference_v2.py"),
+            load_call='sd.load("qm7x", source="reference")',
+            extra=lambda curated: _subset_lines(curated, cpu_h),
+        )
     return 0
+
+
+def _subset_lines(curated: Path, cpu_h: float) -> list[str]:
+    """Card lines on the symmetry-breaking subset: elements, heavy atoms, S/Cl, CPU time."""
+    import h5py
+
+    from sbbench.datasets.qm7x import iter_conformers
+    from sbbench.symmetry import detect
+
+    elements: set[int] = set()
+    heavy: dict[str, int] = {}
+    s_or_cl: set[str] = set()
+    groups: dict[str, str] = {}
+    for c in iter_conformers(curated):
+        elements |= set(int(z) for z in c.numbers)
+        heavy[c.idmol] = int((c.numbers > 1).sum())
+        if np.isin(c.numbers, (16, 17)).any():
+            s_or_cl.add(c.idmol)
+        if c.idconf.endswith("-opt"):
+            groups[c.idmol] = detect(c.positions, c.numbers, tol=TOL).schoenflies
+    with h5py.File(curated, "r") as f:
+        per_mol = [len(f[k]) for k in f]
+    from ase.data import chemical_symbols
+
+    hist = ", ".join(f"{n}: {list(heavy.values()).count(n)}" for n in sorted(set(heavy.values())))
+    top = sorted(set(groups.values()), key=lambda g: (-list(groups.values()).count(g), g))
+    pg = ", ".join(f"{g} {list(groups.values()).count(g)}" for g in top)
+    names = ", ".join(chemical_symbols[z] for z in sorted(elements))
+    n_conf = str(min(per_mol)) if min(per_mol) == max(per_mol) else f"{min(per_mol)}-{max(per_mol)}"
+    return [
+        f"* Symmetry-breaking subset: elements {names}; heavy atoms per molecule (count of "
+        f"molecules) {hist}; {len(s_or_cl)} molecules with S or Cl; {n_conf} conformers per "
+        f"molecule; `-opt` point groups: {pg}.",
+        f"* Generation: {cpu_h:.1f} CPU hours (GFN2-xTB stage and PBE0 + Hirshfeld, one "
+        "core each).",
+    ]
 
 
 def main(argv=None) -> int:
@@ -370,6 +417,12 @@ def main(argv=None) -> int:
     a = sub.add_parser("assemble", help="write reference_v2.hdf5 and its sha256")
     a.add_argument("--out", default=str(DEFAULT_OUT))
     a.add_argument("--min-conf", type=int, default=8, help="leave out molecules with fewer")
+    a.add_argument(
+        "--card",
+        default=str(HERE / "README.md"),
+        help="data card whose numbers-v2 block is rewritten (default: this folder's README.md)",
+    )
+    a.add_argument("--no-card", dest="card", action="store_const", const="", help="no card")
     for q in (m, r, s, a):
         q.add_argument("--work", default=str(DEFAULT_WORK), help="work folder")
         q.add_argument("--seed", type=int, default=0)

@@ -12,7 +12,7 @@ the command stops with a one-line error (exit code 2) and keeps what it has:
 the files finished so far, and the partial NNNN.xz.part, which the next run
 resumes. A checksum mismatch deletes the partial download. Without official
 files nothing breaks: the qm7x dataset (sbbench run --dataset qm7x, sbbench
-curie qm7x) uses the shipped reference set (datasets/qm7x/reference.hdf5,
+curie qm7x) uses the shipped reference set (datasets/qm7x/reference_v2.hdf5,
 computed by sbbench, not the official data) until 'sbbench qm7x curate' has
 written curated.hdf5 from the fetched files. Offline, copy the files from
 elsewhere into the folder, or serve them and pass --url-base.

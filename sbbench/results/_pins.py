@@ -43,6 +43,17 @@ PINS: dict[str, dict[str, dict[str, str]]] = {
                 "6e4badae7c9a07dc414781b9f48f114714468e89384f7874e8ea87ea09d0a53e"
             ),
         },
+        "3": {
+            '{"data_dir":"","dipole_tol":0.01,"orientation":"random","reference_version":1,"source":"reference","symmetrize":false}': (  # noqa: E501
+                "36b77d735dd276f1c47d35ad417ee4405796e3aa9c8d3a761da70258af244dab"
+            ),
+            '{"data_dir":"","dipole_tol":0.01,"orientation":"random","reference_version":2,"source":"reference","symmetrize":false}': (  # noqa: E501
+                "bfa132bcc6e6556683abe78af46f2755061a4f6a72b5992ffdcad3fbc8399df9"
+            ),
+            '{"data_dir":"","dipole_tol":0.01,"orientation":"random","reference_version":2,"source":"reference","symmetrize":true}': (  # noqa: E501
+                "70582bde0a5c848a30b85d13f8bfc5939b777899df87893f2ecd948c226a2a0a"
+            ),
+        },
     },
     "shapes": {
         "2": {

@@ -97,7 +97,14 @@ def test_pipeline_is_restartable_rotated_and_reproducible(gen, tmp_path):
     assert [f.stat().st_mtime_ns for f in files] == stamps
     with pytest.raises(SystemExit, match="other settings"):
         gen.main(["run", "--n-conf", "2", "--temperature", "300", *common])
-    assert gen.main(["assemble", "--min-conf", "2", "--out", str(out), *common]) == 0
+    card = tmp_path / "README.md"
+    card_markers = _load("make_reference").card_markers
+    card.write_text("# card\n" + "\n".join(card_markers("numbers-v2", "make_reference_v2.py")))
+    assemble = ["assemble", "--min-conf", "2", "--out", str(out), "--card", str(card)]
+    assert gen.main([*assemble, *common]) == 0
+    numbers = card.read_text()
+    assert "File: `ref.hdf5`" in numbers and "**3** molecules, **6** conformers" in numbers
+    assert "elements H, C, O;" in numbers  # curation keeps water and ethane, not HCl
 
     # each conformer sits in its own random orientation, recorded as sbROT
     rots = []

@@ -19,7 +19,7 @@ from ._curate import (
     curate,
     read_dupmols,
 )
-from ._dataset import CURATED_NAME, QM7X, conformer_rotation, resolve_source
+from ._dataset import QM7X, conformer_rotation, resolve_source
 from ._fetch import OFFICIAL_FILES, OFFICIAL_MD5, OFFICIAL_URL_BASE, default_data_dir, fetch
 from ._format import (
     REQUIRED_KEYS,
@@ -32,10 +32,20 @@ from ._format import (
     read_conformer,
     write_qm7x_file,
 )
-from ._locate import CurationSources, curation_sources, official_files, reference_file
+from ._locate import (
+    CURATED_NAME,
+    REFERENCE_FILES,
+    REFERENCE_VERSION,
+    CurationSources,
+    curation_sources,
+    official_files,
+    reference_file,
+)
 
 __all__ = [
     "CURATED_NAME",
+    "REFERENCE_FILES",
+    "REFERENCE_VERSION",
     "conformer_rotation",
     "OFFICIAL_FILES",
     "OFFICIAL_MD5",

@@ -1,4 +1,4 @@
-"""Where the QM7-X files to curate are: the official download folder, one file, or the
+"""Where the QM7-X files are: the official download folder, one file, or a version of the
 shipped reference set.
 
 :func:`curation_sources` turns "curate this" (a folder, a file, or the reference set)
@@ -13,12 +13,29 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sbbench.errors import NotFound
+from sbbench.errors import InputError, NotFound
 
-from ._dataset import CURATED_NAME
 from ._fetch import default_data_dir
 
-__all__ = ["CurationSources", "curation_sources", "official_files", "reference_file"]
+__all__ = [
+    "CURATED_NAME",
+    "REFERENCE_FILES",
+    "REFERENCE_VERSION",
+    "CurationSources",
+    "curation_sources",
+    "official_files",
+    "reference_file",
+]
+
+#: File name of the curated official subset inside the data folder.
+CURATED_NAME = "curated.hdf5"
+#: Shipped reference-set versions (``datasets/qm7x/``, computed by sbbench, not the
+#: official data): 1 = 57 G2 molecules with Cartesian noise (``make_reference.py``),
+#: 2 = enumerated molecules with GFN2-xTB normal-mode conformers, randomly oriented
+#: (``make_reference_v2.py``). Old versions stay loadable for the rows made on them.
+REFERENCE_FILES = {1: "reference.hdf5", 2: "reference_v2.hdf5"}
+#: The version served by default (``load("qm7x", source="reference")``).
+REFERENCE_VERSION = 2
 
 #: The duplicate list of the official record, next to the NNNN.hdf5 files.
 DUPMOLS_NAME = "DupMols.dat"
@@ -47,18 +64,24 @@ class CurationSources:
     default_output: Path | None
 
 
-def reference_file() -> Path:
-    """The shipped QM7-X reference set (``datasets/qm7x/reference.hdf5``, computed by
+def reference_file(version: int = REFERENCE_VERSION) -> Path:
+    """The shipped QM7-X reference set of a version (:data:`REFERENCE_FILES`; computed by
     sbbench, not the official data).
 
     Raises
     ------
+    ValueError
+        For a version that does not exist.
     FileNotFoundError
         If the installation does not ship it.
     """
     from sbbench._paths import shipped_file
 
-    return shipped_file("qm7x", "reference.hdf5")
+    if version not in REFERENCE_FILES:
+        raise InputError(
+            f"qm7x: reference_version must be one of {sorted(REFERENCE_FILES)}, got {version!r}"
+        )
+    return shipped_file("qm7x", REFERENCE_FILES[version])
 
 
 def official_files(folder: str | os.PathLike) -> list[Path]:
@@ -95,7 +118,10 @@ def official_files(folder: str | os.PathLike) -> list[Path]:
 
 
 def curation_sources(
-    src: str | os.PathLike | None = None, *, reference: bool = False
+    src: str | os.PathLike | None = None,
+    *,
+    reference: bool = False,
+    reference_version: int = REFERENCE_VERSION,
 ) -> CurationSources:
     """The files to curate for a source folder, a single file or the reference set.
 
@@ -107,6 +133,8 @@ def curation_sources(
         :func:`~sbbench.datasets.qm7x.default_data_dir`. Ignored when ``reference``.
     reference : bool
         Curate the shipped reference set (:func:`reference_file`) instead.
+    reference_version : int
+        Which version of it (:data:`REFERENCE_FILES`; default the served one).
 
     Returns
     -------
@@ -122,7 +150,9 @@ def curation_sources(
     path = Path(src) if src is not None else default_data_dir()
     if reference or path.is_file():
         return CurationSources(
-            files=[reference_file() if reference else path], dupmols=None, default_output=None
+            files=[reference_file(reference_version) if reference else path],
+            dupmols=None,
+            default_output=None,
         )
     files = official_files(path)
     dupmols = path / DUPMOLS_NAME

@@ -1,14 +1,29 @@
-"""Small QM7-X-layout fixtures with known symmetry breaking, and a Range-capable HTTP server."""
+"""Small QM7-X-layout fixtures with known symmetry breaking, a Range-capable HTTP server,
+and the data card's generated numbers blocks."""
 
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 from pathlib import Path
 
 import numpy as np
 
 from sbbench.datasets.qm7x import conformer_name, write_qm7x_file
+
+CARD = Path(__file__).resolve().parents[3] / "datasets" / "qm7x" / "README.md"
+#: the generated numbers block of each reference-set version (make_reference*.py assemble)
+BLOCKS = {1: "numbers", 2: "numbers-v2"}
+
+
+def card_block(version: int) -> str:
+    """The numbers block the card carries for a reference-set version."""
+    tag = BLOCKS[version]
+    m = re.search(rf"<!-- {tag}:begin .*?-->(.*?)<!-- {tag}:end -->", CARD.read_text(), re.S)
+    assert m, f"numbers block {tag!r} missing: run its make_reference script's assemble"
+    return m.group(1)
+
 
 WATER_Z = np.array([8, 1, 1])
 WATER_XYZ = np.array([[0.0, 0.0, 0.119], [0.0, 0.763, -0.477], [0.0, -0.763, -0.477]])

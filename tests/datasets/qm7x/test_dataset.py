@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -14,7 +13,7 @@ import torch
 import sbbench.datasets as sd
 from sbbench.datasets.qm7x import curate, resolve_source, write_qm7x_file
 
-from ._fixtures import write_fixture_files
+from ._fixtures import card_block, write_fixture_files
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +31,9 @@ def official_dir(tmp_path_factory):
 
 
 def test_official_source_samples_follow_the_contract(official_dir, sb_root):
-    ds = sd.load("qm7x", root=sb_root, source="official", data_dir=str(official_dir))
+    ds = sd.load(
+        "qm7x", root=sb_root, source="official", data_dir=str(official_dir), orientation="file"
+    )
     assert len(ds) == 3
     assert sorted({int(d.mol_id) for d in ds}) == [2, 1001]
     with h5py.File(official_dir / "curated.hdf5", "r") as f:
@@ -61,7 +62,8 @@ def test_auto_prefers_official_and_logs(official_dir, sb_root, caplog):
 def test_auto_falls_back_to_reference(tmp_path):
     source, path = resolve_source("auto", str(tmp_path))
     assert source == "reference"
-    assert path.name == "reference.hdf5" and path.is_file()
+    assert path.name == "reference_v2.hdf5" and path.is_file()  # the served version
+    assert resolve_source("auto", str(tmp_path), reference_version=1)[1].name == "reference.hdf5"
 
 
 def test_official_missing_names_the_commands(tmp_path, sb_root):
@@ -69,16 +71,17 @@ def test_official_missing_names_the_commands(tmp_path, sb_root):
         sd.load("qm7x", root=sb_root, source="official", data_dir=str(tmp_path))
     with pytest.raises(ValueError, match="source"):
         sd.load("qm7x", root=sb_root, source="zenodo")
+    with pytest.raises(ValueError, match=r"option reference_version=5 must be one of \[1, 2\]"):
+        sd.load("qm7x", root=sb_root, source="reference", reference_version=5)
 
 
 def _card_counts() -> tuple[int, int, int]:
     """(breaking conformers, molecules, conformers) the data card states for the
-    shipped reference set."""
-    text = (Path(__file__).resolve().parents[3] / "datasets" / "qm7x" / "README.md").read_text()
+    served reference set (v2)."""
     m = re.search(
         r"\*\*(\d+)\*\* symmetry-breaking conformers; kept \*\*(\d+)\*\* molecules / "
         r"\*\*(\d+)\*\* conformers",
-        text,
+        card_block(2),
     )
     assert m, "datasets/qm7x/README.md no longer states the reference set's counts"
     return int(m.group(1)), int(m.group(2)), int(m.group(3))

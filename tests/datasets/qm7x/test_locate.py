@@ -75,11 +75,19 @@ def test_a_single_file_needs_an_output(official):
 
 def test_reference_set(official):
     ref = reference_file()
-    assert ref.is_file() and ref.name == "reference.hdf5"
+    assert ref.is_file() and ref.name == "reference_v2.hdf5"  # the served version
+    old = reference_file(1)
+    assert old.is_file() and old.name == "reference.hdf5"
     for src in (None, official, official / "missing"):  # the source is ignored
         assert curation_sources(src, reference=True) == CurationSources(
             [ref], dupmols=None, default_output=None
         )
+        assert curation_sources(src, reference=True, reference_version=1).files == [old]
+
+
+def test_unknown_reference_version_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"reference_version must be one of \[1, 2\], got 3"):
+        reference_file(3)
 
 
 def test_reference_file_missing_is_a_clear_error(monkeypatch):
@@ -87,5 +95,5 @@ def test_reference_file_missing_is_a_clear_error(monkeypatch):
 
     monkeypatch.setattr(paths, "repo_root", lambda: None)
     monkeypatch.setattr(paths.resources, "files", lambda name: Path("/nonexistent"))
-    with pytest.raises(FileNotFoundError, match="shipped file qm7x/reference.hdf5 not found"):
+    with pytest.raises(FileNotFoundError, match="shipped file qm7x/reference_v2.hdf5 not found"):
         reference_file()

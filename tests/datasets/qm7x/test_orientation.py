@@ -41,9 +41,9 @@ def test_conformer_rotation_is_a_seeded_proper_rotation():
 
 
 def test_random_orientation_turns_each_conformer_by_its_recorded_rotation(official_dir, sb_root):
-    turned = _load(official_dir, sb_root, orientation="random")
-    plain = _load(official_dir, sb_root)
-    assert plain.options["orientation"] == "file"  # until dataset version 3
+    turned = _load(official_dir, sb_root)
+    plain = _load(official_dir, sb_root, orientation="file")
+    assert turned.options["orientation"] == "random"  # the default since dataset version 3
     assert len(turned) == len(plain) == 3
     rotations = []
     for a, b in zip(plain, turned, strict=True):
@@ -52,7 +52,7 @@ def test_random_orientation_turns_each_conformer_by_its_recorded_rotation(offici
         assert torch.allclose(rot @ rot.T, torch.eye(3, dtype=torch.float64), atol=1e-6)
         assert torch.allclose(a.pos.double() @ rot.T, b.pos.double(), atol=1e-5)
         assert torch.allclose(a.y.double() @ rot.T, b.y.double(), atol=1e-5)
-        assert "rotation" not in a  # the file's frame: the data of version 2 unchanged
+        assert "rotation" not in a  # the file's frame: the data as stored
         # the group is a property of the structure: same order, operations conjugated by R
         assert int(a.num_ops) == int(b.num_ops)
         for op in b.sym_ops.double():

@@ -17,12 +17,13 @@ from sbbench._paths import repo_root, shipped_file
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_found_in_source_checkout_and_matches_sha256():
-    path = shipped_file("qm7x", "reference.hdf5")
+@pytest.mark.parametrize("name", ["reference.hdf5", "reference_v2.hdf5"])
+def test_found_in_source_checkout_and_matches_sha256(name):
+    path = shipped_file("qm7x", name)
     assert repo_root() == ROOT
-    assert path == ROOT / "datasets" / "qm7x" / "reference.hdf5"
-    digest = (ROOT / "datasets" / "qm7x" / "reference.sha256").read_text().split()[0]
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+    assert path == ROOT / "datasets" / "qm7x" / name
+    sha = path.with_suffix(".sha256").read_text().split()
+    assert sha[1] == name and hashlib.sha256(path.read_bytes()).hexdigest() == sha[0]
     with h5py.File(path, "r") as f:
         assert "NOT the official" in f.attrs["title"]
         assert f.attrs["basis"] and f.attrs["pyscf_version"]
@@ -42,8 +43,9 @@ def test_found_from_an_installed_wheel(tmp_path):
     (wheel,) = wheels.glob("sbbench-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
-        assert "sbbench/_shipped/qm7x/reference.hdf5" in names
-        assert "sbbench/_shipped/qm7x/reference.sha256" in names
+        for name in ("reference", "reference_v2"):
+            assert f"sbbench/_shipped/qm7x/{name}.hdf5" in names
+            assert f"sbbench/_shipped/qm7x/{name}.sha256" in names
         assert "sbbench/_baselines/relaxed_e3nn/qm7x.yaml" in names
         assert not any("/work" in n for n in names)  # generator work folders are not shipped
         site = tmp_path / "site"
@@ -52,7 +54,7 @@ def test_found_from_an_installed_wheel(tmp_path):
         "from sbbench._paths import repo_root, shipped_file; "
         "from sbbench.training._config import baseline_file; "
         "assert repo_root() is None; assert baseline_file('relaxed_e3nn', 'qm7x').is_file(); "
-        "print(shipped_file('qm7x', 'reference.hdf5'))"
+        "print(shipped_file('qm7x', 'reference_v2.hdf5'))"
     )
     env = dict(os.environ, PYTHONPATH=str(site))
     out = subprocess.run(
@@ -60,5 +62,5 @@ def test_found_from_an_installed_wheel(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     found = Path(out.stdout.strip())
-    assert found == site / "sbbench" / "_shipped" / "qm7x" / "reference.hdf5"
-    assert found.read_bytes() == shipped_file("qm7x", "reference.hdf5").read_bytes()
+    assert found == site / "sbbench" / "_shipped" / "qm7x" / "reference_v2.hdf5"
+    assert found.read_bytes() == shipped_file("qm7x", "reference_v2.hdf5").read_bytes()
