@@ -110,29 +110,26 @@ def row_status(row: Mapping[str, Any]) -> tuple[bool, str]:
     from ..results import DATASET_VERSIONS
 
     name, version, sha = row["dataset"], str(row["dataset_version"]), row["dataset_sha256"]
-    versions = DATASET_VERSIONS.get(name)
-    if versions is not None and version in versions:
-        pins = versions[version]
-        if pins is None:
-            return True, "version accepted with any content"
-        current = _current_version(name)
-        if current is not None and version != current:
-            return False, f"dataset version {version} is retired (current: {current}): rerun"
-        if pins:
-            task_pins = sorted(v for k, v in pins.items() if _pin_task(k) == row["task"])
-            if sha in task_pins:
-                return True, "pinned data"
-            pinned = ", ".join(p[:8] for p in task_pins) or "none"
-            return False, (
-                f"sha256 {sha[:8]} is not the pinned data of {name} v{version} "
-                f"task {row['task']} (pinned: {pinned})"
-            )
-    floor = equivariant_floor(name, row["task"])
-    current_version = _current_version(name)
-    if current_version is None:
+    versions = DATASET_VERSIONS.get(name) or {}
+    pins = versions.get(version, {})
+    if version in versions and pins is None:
+        return True, "version accepted with any content"
+    current = _current_version(name)
+    if current is not None and version != current:
+        retired = " (retired: its rows await a re-run)" if version in versions else ""
+        return False, f"dataset version {version} is not the current version {current}{retired}"
+    if pins:
+        task_pins = sorted(v for k, v in pins.items() if _pin_task(k) == row["task"])
+        if sha in task_pins:
+            return True, "pinned data"
+        pinned = ", ".join(p[:8] for p in task_pins) or "none"
+        return False, (
+            f"sha256 {sha[:8]} is not the pinned data of {name} v{version} "
+            f"task {row['task']} (pinned: {pinned})"
+        )
+    if current is None:
         return False, f"unknown dataset {name}"
-    if version != current_version:
-        return False, f"dataset version {version} is not the current version {current_version}"
+    floor = equivariant_floor(name, row["task"])
     if floor is not None and floor[1] == sha:
         return True, "data the current code builds"
     return False, f"sha256 {sha[:8]} is not the data the current code builds for {name}"
