@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from sbbench.curie import curie_check
-from sbbench.datasets import load
 from sbbench.metrics import sbmse
+from sbbench.results import load_named
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def dataset_report(results: dict):
     """:func:`~sbbench.curie.curie_check` of the data a ``results.json`` ran on."""
     ds, task = results["dataset"], results.get("task", "default")
     name = ds["name"] if task == "default" else f"{ds['name']}:{task}"
-    return curie_check(load(name, **ds.get("options", {})))
+    return curie_check(load_named(name, ds.get("options")))
 
 
 def breaking_split(results: dict, report=None) -> BreakingSplit:
@@ -62,9 +62,8 @@ def breaking_split(results: dict, report=None) -> BreakingSplit:
                 np.asarray(sample["sym_ops"], dtype=np.float64),
                 np.asarray(sample["sym_perms"]),
             )
-            breaking = curie.order_target < curie.order_input
-            errors[breaking].append(float(err))
-            if breaking:
+            errors[curie.breaks].append(float(err))
+            if curie.breaks:
                 floors.append(curie.floor_sbmse)
 
     def mean(values: list[float]) -> float:

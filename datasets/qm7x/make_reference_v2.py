@@ -56,6 +56,7 @@ import io
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -386,9 +387,9 @@ def _subset_lines(curated: Path, cpu_h: float) -> list[str]:
         per_mol = [len(f[k]) for k in f]
     from ase.data import chemical_symbols
 
-    hist = ", ".join(f"{n}: {list(heavy.values()).count(n)}" for n in sorted(set(heavy.values())))
-    top = sorted(set(groups.values()), key=lambda g: (-list(groups.values()).count(g), g))
-    pg = ", ".join(f"{g} {list(groups.values()).count(g)}" for g in top)
+    n_heavy, n_group = Counter(heavy.values()), Counter(groups.values())
+    hist = ", ".join(f"{n}: {n_heavy[n]}" for n in sorted(n_heavy))
+    pg = ", ".join(f"{g} {n}" for g, n in sorted(n_group.items(), key=lambda gn: (-gn[1], gn[0])))
     names = ", ".join(chemical_symbols[z] for z in sorted(elements))
     n_conf = str(min(per_mol)) if min(per_mol) == max(per_mol) else f"{min(per_mol)}-{max(per_mol)}"
     return [
