@@ -28,6 +28,19 @@ def symmetrize_structure(
     the result is invariant under every operation of the returned group to rounding,
     which is what makes the Curie floor bind (issue 17's symmetrised control).
 
+    Parameters
+    ----------
+    positions : array_like, (N, 3)
+        Cartesian positions in Å.
+    numbers : array_like, (N,), optional
+        Atomic numbers or other labels (only equality matters), as for :func:`detect`.
+    tol : float
+        Detection tolerance in Å, used in every round.
+    max_rounds : int
+        Projections allowed before giving up.
+    min_distance : float
+        Passed to :func:`detect` (Å; closer atoms raise ``CloseAtomsError``).
+
     Raises
     ------
     RuntimeError
